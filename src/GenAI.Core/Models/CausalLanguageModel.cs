@@ -1,0 +1,48 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Models;
+
+/// <summary>
+/// A decoder-only language model: token ids in, next-token logits out, with an optional <see cref="KvCache"/>
+/// for incremental decoding. Parameter names are the Hugging Face checkpoint names (without a
+/// <c>transformer.</c>/<c>model.</c> prefix), so loading and saving map one to one.
+/// </summary>
+public abstract class CausalLanguageModel : nn.Module
+{
+    /// <summary>Creates the module.</summary>
+    protected CausalLanguageModel(string name, ModelConfig config) : base(name) => Config = config;
+
+    /// <summary>The config the model was built from.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => parameters().First().device;
+
+    /// <summary>The dtype of the parameters (the compute dtype).</summary>
+    public ScalarType DType => parameters().First().dtype;
+
+    /// <summary>Number of parameters (tied weights counted once).</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// Runs the model. <paramref name="inputIds"/> is [batch, tokens] (int64, on the model's device).
+    /// Without a cache the tokens sit at positions 0..tokens-1 under a causal mask (training, full recomputation).
+    /// With a cache, batch row b uses cache row <paramref name="firstRow"/>+b: its tokens continue that row's
+    /// sequence, and their keys and values are appended to it. Returns float32 logits [batch, tokens, vocab],
+    /// or [batch, 1, vocab] for the last position only.
+    /// </summary>
+    public abstract Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false);
+
+    /// <summary>A cache for up to <paramref name="maxBatch"/> sequences of up to <paramref name="maxSequenceLength"/> tokens.</summary>
+    public abstract KvCache CreateKvCache(int maxBatch, int maxSequenceLength);
+
+    /// <summary>Fills the parameters with the architecture's initialization for training from scratch.</summary>
+    public abstract void InitializeWeights(long seed);
+
+    /// <summary>
+    /// The checkpoint tensor names under which a parameter may be stored, preferred first
+    /// (e.g. <c>h.0.ln_1.weight</c> and <c>transformer.h.0.ln_1.weight</c>).
+    /// </summary>
+    public abstract IEnumerable<string> CheckpointNames(string parameterName);
+}

@@ -1,0 +1,162 @@
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Models;
+
+/// <summary>
+/// Keys and values of past tokens, preallocated per layer as [rows, heads, positions, head_dim] so that decoding
+/// writes in place instead of concatenating. Each row holds one sequence with its own length; a forward pass
+/// covers a contiguous range of rows (the engine keeps live sequences packed at the front).
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor[] _keys;
+    private readonly Tensor[] _values;
+    private readonly int[] _lengths;
+
+    /// <summary>Allocates the cache.</summary>
+    public KvCache(int layers, int maxBatch, int maxSequenceLength, int heads, int headDim, ScalarType dtype, Device device)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+        MaxBatch = maxBatch;
+        MaxSequenceLength = maxSequenceLength;
+        _keys = new Tensor[layers];
+        _values = new Tensor[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            _keys[i] = zeros([maxBatch, heads, maxSequenceLength, headDim], dtype, device);
+            _values[i] = zeros([maxBatch, heads, maxSequenceLength, headDim], dtype, device);
+        }
+        _lengths = new int[maxBatch];
+    }
+
+    /// <summary>Number of rows (sequences) the cache holds.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Positions per row.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>Bytes the cache occupies.</summary>
+    public long ByteCount => _keys.Sum(k => k.numel() * k.ElementSize) * 2;
+
+    /// <summary>Tokens cached in <paramref name="row"/>.</summary>
+    public int LengthOf(int row) => _lengths[row];
+
+    /// <summary>Empties a row (its memory is reused, not cleared).</summary>
+    public void Reset(int row) => _lengths[row] = 0;
+
+    /// <summary>Forgets the positions of <paramref name="row"/> from <paramref name="length"/> on.</summary>
+    public void Truncate(int row, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _lengths[row]);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _lengths[row] = length;
+    }
+
+    /// <summary>Copies the cached sequence of row <paramref name="source"/> over row <paramref name="destination"/>.</summary>
+    public void CopyRow(int source, int destination)
+    {
+        if (source == destination) return;
+        int length = _lengths[source];
+        if (length > 0)
+        {
+            using var scope = NewDisposeScope();
+            for (int layer = 0; layer < _keys.Length; layer++)
+            {
+                _keys[layer][destination].narrow(1, 0, length).copy_(_keys[layer][source].narrow(1, 0, length));
+                _values[layer][destination].narrow(1, 0, length).copy_(_values[layer][source].narrow(1, 0, length));
+            }
+        }
+        _lengths[destination] = length;
+    }
+
+    /// <summary>
+    /// Replaces rows <paramref name="firstRow"/>.. with copies of the given source rows (which must lie in the same
+    /// range), e.g. when beam search keeps some beams twice and drops others.
+    /// </summary>
+    public void GatherRows(int firstRow, IReadOnlyList<int> sourceRows)
+    {
+        if (sourceRows.Select((s, i) => s == firstRow + i).All(same => same)) return;
+        using var scope = NewDisposeScope();
+        int span = sourceRows.Select(s => _lengths[s]).DefaultIfEmpty(0).Max();
+        var index = tensor(sourceRows.Select(s => (long)s).ToArray(), device: _keys[0].device);
+        for (int layer = 0; layer < _keys.Length; layer++)
+        {
+            var keys = _keys[layer].narrow(2, 0, Math.Max(span, 1));
+            var values = _values[layer].narrow(2, 0, Math.Max(span, 1));
+            var gatheredKeys = keys.index_select(0, index);
+            var gatheredValues = values.index_select(0, index);
+            keys.narrow(0, firstRow, sourceRows.Count).copy_(gatheredKeys);
+            values.narrow(0, firstRow, sourceRows.Count).copy_(gatheredValues);
+        }
+        var lengths = sourceRows.Select(s => _lengths[s]).ToArray();
+        lengths.CopyTo(_lengths, firstRow);
+    }
+
+    /// <summary>
+    /// Starts a forward pass over rows [<paramref name="firstRow"/>, +<paramref name="batch"/>) that appends
+    /// <paramref name="newTokens"/> tokens to each: validates room, and computes positions and the attention mask.
+    /// Its tensors belong to the caller's dispose scope.
+    /// </summary>
+    public KvCacheStep BeginStep(int firstRow, int batch, int newTokens)
+    {
+        if (firstRow < 0 || batch < 1 || firstRow + batch > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + batch}) are outside the cache's {MaxBatch} rows");
+        }
+        var lengths = new int[batch];
+        Array.Copy(_lengths, firstRow, lengths, 0, batch);
+        int longest = lengths.Max();
+        if (longest + newTokens > MaxSequenceLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(newTokens), $"{longest} cached + {newTokens} new tokens exceed the cache's {MaxSequenceLength} positions");
+        }
+        return new KvCacheStep(firstRow, lengths, newTokens, _keys[0].device);
+    }
+
+    /// <summary>Writes one layer's new keys and values ([batch, heads, tokens, head_dim]) at each row's next positions.</summary>
+    public void Write(int layer, KvCacheStep step, Tensor keys, Tensor values)
+    {
+        var cachedKeys = _keys[layer].narrow(0, step.FirstRow, step.Batch);
+        var cachedValues = _values[layer].narrow(0, step.FirstRow, step.Batch);
+        if (step.UniformLength is int start)
+        {
+            cachedKeys.narrow(2, start, step.NewTokens).copy_(keys);
+            cachedValues.narrow(2, start, step.NewTokens).copy_(values);
+        }
+        else if (step.NewTokens == 1)
+        {
+            var rows = step.RowIndex!;
+            var positions = step.WritePositions!;
+            cachedKeys.index_put_(keys.squeeze(2), [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
+            cachedValues.index_put_(values.squeeze(2), [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
+        }
+        else
+        {
+            for (int b = 0; b < step.Batch; b++)
+            {
+                cachedKeys[b].narrow(1, step.Lengths[b], step.NewTokens).copy_(keys[b]);
+                cachedValues[b].narrow(1, step.Lengths[b], step.NewTokens).copy_(values[b]);
+            }
+        }
+    }
+
+    /// <summary>The keys and values ([batch, heads, span, head_dim] views) this step attends over.</summary>
+    public (Tensor Keys, Tensor Values) Read(int layer, KvCacheStep step) =>
+        (_keys[layer].narrow(0, step.FirstRow, step.Batch).narrow(2, 0, step.Span),
+         _values[layer].narrow(0, step.FirstRow, step.Batch).narrow(2, 0, step.Span));
+
+    /// <summary>Records the step's tokens as cached (call after every layer was written).</summary>
+    public void Commit(KvCacheStep step)
+    {
+        for (int b = 0; b < step.Batch; b++) _lengths[step.FirstRow + b] = step.Lengths[b] + step.NewTokens;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in _keys) t.Dispose();
+        foreach (var t in _values) t.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using GenAI.Core.Checkpoints;
+using GenAI.Core.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Models;
+
+/// <summary>How a model folder is loaded.</summary>
+public sealed record ModelLoadOptions
+{
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (see <see cref="ComputeDevice"/>).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Compute dtype of the weights: Float32 (default), BFloat16 or Float16.</summary>
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+}
+
+/// <summary>Loads and saves models in Hugging Face layout (<c>config.json</c> + safetensors weights).</summary>
+public static class ModelLoader
+{
+    private static readonly HashSet<SafetensorsDType> FloatTypes =
+        [SafetensorsDType.F32, SafetensorsDType.F16, SafetensorsDType.BF16, SafetensorsDType.F64];
+
+    /// <summary>
+    /// Loads <paramref name="folder"/>. Every tensor is checked (present, floating point, shape as config.json
+    /// implies) before any weight is read, so a bad checkpoint fails with a <see cref="CheckpointException"/>
+    /// naming the file and tensor and never yields a half-loaded model.
+    /// </summary>
+    public static CausalLanguageModel Load(string folder, ModelLoadOptions? options = null)
+    {
+        options ??= new ModelLoadOptions();
+        if (options.DType is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+        {
+            throw new ArgumentException($"compute dtype must be Float32, BFloat16 or Float16, not {options.DType}", nameof(options));
+        }
+        TorchRuntime.EnsureAvailable();
+        var device = ComputeDevice.Resolve(options.Device);
+        var config = ModelConfig.Load(folder);
+        using var weights = CheckpointWeights.Open(folder);
+        var model = ModelArchitectures.Get(config.ModelType, Path.Combine(folder, ModelConfig.FileName)).Create(config);
+        try
+        {
+            var plan = Plan(model, weights);
+            if (options.DType != ScalarType.Float32) model.to(options.DType);
+            using (no_grad())
+            {
+                foreach (var (name, parameter) in model.named_parameters())
+                {
+                    var (file, tensorName) = plan[name];
+                    file.ReadInto(tensorName, parameter);
+                }
+            }
+            if (device.type != DeviceType.CPU) model.to(device);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="folder"/> as Hugging Face saves it: <c>config.json</c> and
+    /// <c>model.safetensors</c> (tied weights stored once), in <paramref name="dtype"/> or the model's own dtype.
+    /// </summary>
+    public static void Save(CausalLanguageModel model, string folder, ScalarType? dtype = null)
+    {
+        Directory.CreateDirectory(folder);
+        var storedType = dtype ?? model.DType;
+        using var scope = NewDisposeScope();
+        var tensors = model.named_parameters()
+            .Select(p => KeyValuePair.Create(p.name, p.parameter.detach().to(storedType)))
+            .ToList();
+        SafetensorsWriter.Write(Path.Combine(folder, CheckpointWeights.SingleFileName), tensors,
+            new Dictionary<string, string> { ["format"] = "pt" });
+
+        var config = model.Config.ToJson();
+        config["torch_dtype"] = storedType switch
+        {
+            ScalarType.BFloat16 => "bfloat16",
+            ScalarType.Float16 => "float16",
+            _ => "float32",
+        };
+        string configPath = Path.Combine(folder, ModelConfig.FileName);
+        string temp = configPath + ".tmp";
+        File.WriteAllText(temp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, configPath, overwrite: true);
+    }
+
+    private static Dictionary<string, (SafetensorsFile File, string Tensor)> Plan(CausalLanguageModel model, CheckpointWeights weights)
+    {
+        var plan = new Dictionary<string, (SafetensorsFile, string)>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var candidates = model.CheckpointNames(name).ToList();
+            string? found = candidates.FirstOrDefault(c => weights.TryFind(c, out _, out _));
+            if (found is null)
+            {
+                throw new CheckpointException(weights.Folder, name, $"missing from the checkpoint (looked for {string.Join(", ", candidates)})");
+            }
+            weights.TryFind(found, out var file, out var info);
+            if (!FloatTypes.Contains(info.DType))
+            {
+                throw new CheckpointException(file.FilePath, found, $"has dtype {info.DType}; weights must be F32, F16, BF16 or F64");
+            }
+            if (!info.Shape.SequenceEqual(parameter.shape))
+            {
+                throw new CheckpointException(file.FilePath, found,
+                    $"shape [{string.Join(", ", info.Shape)}] does not match [{string.Join(", ", parameter.shape)}] implied by {ModelConfig.FileName}");
+            }
+            plan[name] = (file, found);
+        }
+        return plan;
+    }
+}

@@ -1,0 +1,69 @@
+using GenAI.Build;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Runtime;
+
+/// <summary>TorchSharp's native library could not be loaded; the message says why in one sentence.</summary>
+public sealed class TorchUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Loads TorchSharp's native library once and explains a failure instead of TorchSharp's misleading message.</summary>
+public static class TorchRuntime
+{
+    private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Ensures libtorch is usable; throws <see cref="TorchUnavailableException"/> otherwise.</summary>
+    public static void EnsureAvailable()
+    {
+        if (LoadFailure.Value is { } failure) throw failure;
+    }
+
+    private static Exception? TryLoad()
+    {
+        try
+        {
+            InitializeDeviceType(DeviceType.CPU);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return new TorchUnavailableException(Explain(e), e);
+        }
+    }
+
+    private static string Explain(Exception e)
+    {
+        try
+        {
+            string? native = FindNativeLibrary();
+            string? libstdcxx = ElfVersionNeeds.FindSystemLibStdCxx();
+            if (native is not null && libstdcxx is not null)
+            {
+                var provided = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(libstdcxx));
+                var missing = ElfVersionNeeds.MissingLibStdCxxNeeds(File.ReadAllBytes(native), provided);
+                if (missing.Count > 0)
+                {
+                    return $"TorchSharp's native library {native} needs {string.Join(", ", missing.Select(m => m.Version))} from libstdc++, " +
+                           $"which {libstdcxx} does not provide: rebuild with 'dotnet build' or 'dotnet publish' of this repository " +
+                           "(its build adapts the library to this libstdc++) or install a newer libstdc++ (GCC 13 or later).";
+                }
+            }
+        }
+        catch (Exception diagnosis) when (diagnosis is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        {
+            // fall through to the general message
+        }
+        return $"TorchSharp's native library (libtorch) could not be loaded: {e.Message}";
+    }
+
+    private static string? FindNativeLibrary()
+    {
+        string root = AppContext.BaseDirectory;
+        string direct = Path.Combine(root, "libLibTorchSharp.so");
+        if (File.Exists(direct)) return direct;
+        string runtimes = Path.Combine(root, "runtimes");
+        return Directory.Exists(runtimes)
+            ? Directory.EnumerateFiles(runtimes, "libLibTorchSharp.so", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
+    }
+}

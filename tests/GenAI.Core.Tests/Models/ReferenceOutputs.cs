@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace GenAI.Core.Tests.Models;
+
+/// <summary>The fixture's reference_outputs.json: per prompt the ids, logits facts and greedy continuation.</summary>
+internal sealed record ReferencePrompt(
+    string Text, long[] Ids, float[] LastLogitsFirst8, double[] LogitsSumPerPosition, long[] Top5Ids, float[] Top5Logprobs, long[] GreedyIds);
+
+internal static class ReferenceOutputs
+{
+    public static IReadOnlyList<ReferencePrompt> Prompts { get; } = Load();
+
+    private static List<ReferencePrompt> Load()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.Gpt2Tiny, "reference_outputs.json")));
+        return doc.RootElement.GetProperty("prompts").EnumerateArray().Select(p => new ReferencePrompt(
+            p.GetProperty("text").GetString()!,
+            p.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToArray(),
+            p.GetProperty("last_logits_first8").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
+            p.GetProperty("logits_sum_per_position").EnumerateArray().Select(e => e.GetDouble()).ToArray(),
+            p.GetProperty("top5_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray(),
+            p.GetProperty("top5_logprobs").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
+            p.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray())).ToList();
+    }
+
+    public static IEnumerable<object[]> PromptIndices() => Enumerable.Range(0, Prompts.Count).Select(i => new object[] { i });
+}
