@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models.Layers;
@@ -10,7 +11,9 @@ namespace GenAI.Core.Models.Layers;
 /// </summary>
 public sealed class Conv1D : nn.Module
 {
+    [ComponentName(Name = "weight")]
     private readonly Parameter _weight;
+    [ComponentName(Name = "bias")]
     private readonly Parameter _bias;
 
     /// <summary>Creates the layer with uninitialized parameters.</summary>

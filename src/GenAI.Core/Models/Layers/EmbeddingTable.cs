@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models.Layers;
@@ -7,6 +8,7 @@ namespace GenAI.Core.Models.Layers;
 /// <summary>A lookup table [count, width] with a <c>weight</c> parameter (tokens or positions).</summary>
 public sealed class EmbeddingTable : nn.Module
 {
+    [ComponentName(Name = "weight")]
     private readonly Parameter _weight;
 
     /// <summary>Creates the table with uninitialized rows.</summary>

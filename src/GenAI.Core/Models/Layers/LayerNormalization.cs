@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models.Layers;
@@ -7,7 +8,9 @@ namespace GenAI.Core.Models.Layers;
 /// <summary>LayerNorm over the last dimension with <c>weight</c> and <c>bias</c> parameters.</summary>
 public sealed class LayerNormalization : nn.Module
 {
+    [ComponentName(Name = "weight")]
     private readonly Parameter _weight;
+    [ComponentName(Name = "bias")]
     private readonly Parameter _bias;
     private readonly long[] _shape;
     private readonly double _epsilon;

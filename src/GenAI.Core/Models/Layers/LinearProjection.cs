@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models.Layers;
@@ -7,6 +8,7 @@ namespace GenAI.Core.Models.Layers;
 /// <summary>A bias-free nn.Linear-layout projection (weight [out, in]), e.g. an untied LM head.</summary>
 public sealed class LinearProjection : nn.Module
 {
+    [ComponentName(Name = "weight")]
     private readonly Parameter _weight;
 
     /// <summary>Creates the projection with an uninitialized weight.</summary>
