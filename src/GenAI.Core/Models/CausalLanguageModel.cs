@@ -45,4 +45,10 @@ public abstract class CausalLanguageModel : nn.Module
     /// (e.g. <c>h.0.ln_1.weight</c> and <c>transformer.h.0.ln_1.weight</c>).
     /// </summary>
     public abstract IEnumerable<string> CheckpointNames(string parameterName);
+
+    /// <summary>
+    /// True when the checkpoint stores this parameter transposed (GPT-2's Conv1D keeps [in, out]; the module uses
+    /// nn.Linear's [out, in], which the decode kernels stream row by row).
+    /// </summary>
+    public virtual bool IsStoredTransposed(string parameterName) => false;
 }

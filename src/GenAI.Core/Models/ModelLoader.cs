@@ -48,7 +48,7 @@ public static class ModelLoader
                 foreach (var (name, parameter) in model.named_parameters())
                 {
                     var (file, tensorName) = plan[name];
-                    file.ReadInto(tensorName, parameter);
+                    file.ReadInto(tensorName, model.IsStoredTransposed(name) ? parameter.t() : parameter);
                 }
             }
             if (device.type != DeviceType.CPU) model.to(device);
@@ -72,7 +72,7 @@ public static class ModelLoader
         var storedType = dtype ?? model.DType;
         using var scope = NewDisposeScope();
         var tensors = model.named_parameters()
-            .Select(p => KeyValuePair.Create(p.name, p.parameter.detach().to(storedType)))
+            .Select(p => KeyValuePair.Create(p.name, (model.IsStoredTransposed(p.name) ? p.parameter.t() : p.parameter).detach().to(storedType)))
             .ToList();
         SafetensorsWriter.Write(Path.Combine(folder, CheckpointWeights.SingleFileName), tensors,
             new Dictionary<string, string> { ["format"] = "pt" });
@@ -106,10 +106,11 @@ public static class ModelLoader
             {
                 throw new CheckpointException(file.FilePath, found, $"has dtype {info.DType}; weights must be F32, F16, BF16 or F64");
             }
-            if (!info.Shape.SequenceEqual(parameter.shape))
+            var expected = model.IsStoredTransposed(name) ? parameter.shape.Reverse().ToArray() : parameter.shape;
+            if (!info.Shape.SequenceEqual(expected))
             {
                 throw new CheckpointException(file.FilePath, found,
-                    $"shape [{string.Join(", ", info.Shape)}] does not match [{string.Join(", ", parameter.shape)}] implied by {ModelConfig.FileName}");
+                    $"shape [{string.Join(", ", info.Shape)}] does not match [{string.Join(", ", expected)}] implied by {ModelConfig.FileName}");
             }
             plan[name] = (file, found);
         }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GenAI.Build;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,10 +19,25 @@ public static class TorchRuntime
         if (LoadFailure.Value is { } failure) throw failure;
     }
 
+    /// <summary>
+    /// libtorch's OpenMP workers spin after every parallel op by default; on a few cores they then steal the CPU
+    /// from the decode kernels (<see cref="Models.Kernels.SkinnyMatmul"/>) that run between libtorch ops, which
+    /// halved decode speed here. Workers that sleep when idle cost a little prefill speed. A value the user set wins.
+    /// </summary>
+    private const string OpenMpWaitPolicy = "PASSIVE";
+
+    [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
+    private static extern int SetNativeEnvironment(string name, string value, int overwrite);
+
     private static Exception? TryLoad()
     {
         try
         {
+            // Must reach the native environment before libgomp loads with libtorch (it reads it once, at load).
+            if (!OperatingSystem.IsWindows() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+            {
+                SetNativeEnvironment("OMP_WAIT_POLICY", OpenMpWaitPolicy, 0);
+            }
             InitializeDeviceType(DeviceType.CPU);
             return null;
         }

@@ -7,8 +7,8 @@ namespace GenAI.Core.Models.Gpt2;
 /// <summary>GPT-2 multi-head causal self-attention (fused <c>c_attn</c> projection, <c>c_proj</c> output).</summary>
 public sealed class Gpt2Attention : nn.Module
 {
-    private readonly Conv1D _qkv;
-    private readonly Conv1D _output;
+    private readonly LinearLayer _qkv;
+    private readonly LinearLayer _output;
     private readonly int _heads;
     private readonly int _headDim;
     private readonly int _layerIndex;
@@ -29,14 +29,14 @@ public sealed class Gpt2Attention : nn.Module
         _queryScale = scale;
         _attentionDropout = config.AttentionDropout;
         _residualDropout = config.ResidualDropout;
-        _qkv = new Conv1D(config.Embedding, 3 * config.Embedding);
-        _output = new Conv1D(config.Embedding, config.Embedding);
+        _qkv = new LinearLayer(config.Embedding, 3 * config.Embedding);
+        _output = new LinearLayer(config.Embedding, config.Embedding);
         register_module("c_attn", _qkv);
         register_module("c_proj", _output);
     }
 
     /// <summary>The output projection (initialized with a depth-scaled std for training).</summary>
-    public Conv1D OutputProjection => _output;
+    public LinearLayer OutputProjection => _output;
 
     /// <summary>Attends <paramref name="x"/> [batch, tokens, width] over itself and, with a cache, the cached past.</summary>
     public Tensor Apply(Tensor x, KvCache? cache, KvCacheStep? step)

@@ -7,8 +7,8 @@ namespace GenAI.Core.Models.Gpt2;
 /// <summary>GPT-2's feed-forward block: <c>c_fc</c>, activation, <c>c_proj</c>.</summary>
 public sealed class Gpt2Mlp : nn.Module
 {
-    private readonly Conv1D _up;
-    private readonly Conv1D _down;
+    private readonly LinearLayer _up;
+    private readonly LinearLayer _down;
     private readonly string _activation;
     private readonly double _dropout;
 
@@ -17,14 +17,14 @@ public sealed class Gpt2Mlp : nn.Module
     {
         _activation = config.Activation;
         _dropout = config.ResidualDropout;
-        _up = new Conv1D(config.Embedding, config.InnerSize);
-        _down = new Conv1D(config.InnerSize, config.Embedding);
+        _up = new LinearLayer(config.Embedding, config.InnerSize);
+        _down = new LinearLayer(config.InnerSize, config.Embedding);
         register_module("c_fc", _up);
         register_module("c_proj", _down);
     }
 
     /// <summary>The output projection (initialized with a depth-scaled std for training).</summary>
-    public Conv1D OutputProjection => _down;
+    public LinearLayer OutputProjection => _down;
 
     /// <summary>Applies the block.</summary>
     public Tensor Apply(Tensor x)

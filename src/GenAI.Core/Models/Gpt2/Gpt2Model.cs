@@ -59,7 +59,7 @@ public sealed class Gpt2Model : CausalLanguageModel
         foreach (var block in _blocks) x = block.Apply(x, cache, step);
         x = _finalNorm.Apply(x);
         if (lastPositionOnly && tokens > 1) x = x.narrow(1, tokens - 1, 1);
-        var logits = nn.functional.linear(x, _head?.Weight ?? _tokens.Weight);
+        var logits = LinearLayer.Project(x, _head?.Weight ?? _tokens.Weight);
         if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
         if (step is not null) cache!.Commit(step);
         return logits.MoveToOuterDisposeScope();
@@ -92,6 +92,11 @@ public sealed class Gpt2Model : CausalLanguageModel
         _finalNorm.Reset();
         _head?.Weight.normal_(0, std, generator);
     }
+
+    /// <inheritdoc />
+    public override bool IsStoredTransposed(string parameterName) =>
+        parameterName.EndsWith(".weight", StringComparison.Ordinal)
+        && (parameterName.Contains(".attn.c_", StringComparison.Ordinal) || parameterName.Contains(".mlp.c_", StringComparison.Ordinal));
 
     /// <inheritdoc />
     public override IEnumerable<string> CheckpointNames(string parameterName)

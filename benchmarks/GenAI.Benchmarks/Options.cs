@@ -1,0 +1,11 @@
+namespace GenAI.Benchmarks;
+
+/// <summary>Reads "--name value" options of a benchmark verb.</summary>
+internal sealed class Options(string[] args)
+{
+    public int Int(string name, int fallback)
+    {
+        int i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+    }
+}
