@@ -1,0 +1,52 @@
+using GenAI.Core.Models.Kernels;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Tests.Models;
+
+/// <summary>The decode kernel equals libtorch's linear (float32 rounding: atol 1e-4 on O(10) results).</summary>
+public class SkinnyMatmulTests
+{
+    [Theory]
+    [InlineData(1, 768, 3072, true)]
+    [InlineData(3, 37, 101, true)]   // tails in every dimension
+    [InlineData(4, 64, 2, false)]
+    [InlineData(5, 16, 129, true)]
+    [InlineData(16, 130, 257, true)]
+    public void MatchesLibtorchLinear(int rows, int inFeatures, int outFeatures, bool withBias)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(7);
+        var x = randn([rows, inFeatures], generator: generator);
+        var weight = randn([outFeatures, inFeatures], generator: generator);
+        var bias = withBias ? randn([outFeatures], generator: generator) : null;
+        Assert.True(SkinnyMatmul.Applies(x, weight));
+        var expected = nn.functional.linear(x, weight, bias);
+        var actual = SkinnyMatmul.Linear(x, weight, bias);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(expected.sub(actual).abs().max().item<float>() <= 1e-4f);
+    }
+
+    [Fact]
+    public void KeepsLeadingDimensions()
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var x = randn(2, 3, 8);
+        var weight = randn(5, 8);
+        var actual = SkinnyMatmul.Linear(x, weight, null);
+        Assert.Equal([2L, 3L, 5L], actual.shape);
+        Assert.True(nn.functional.linear(x, weight).sub(actual).abs().max().item<float>() <= 1e-5f);
+    }
+
+    [Fact]
+    public void DoesNotApplyWhereAutogradOrManyRowsAreInvolved()
+    {
+        using var scope = NewDisposeScope();
+        var weight = randn(4, 8);
+        Assert.False(SkinnyMatmul.Applies(randn(2, 8), weight)); // grad mode on: training needs autograd
+        using var inference = inference_mode();
+        Assert.False(SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8), weight));
+        Assert.False(SkinnyMatmul.Applies(randn(2, 8, ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
+    }
+}
