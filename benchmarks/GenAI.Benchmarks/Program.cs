@@ -3,6 +3,7 @@ using GenAI.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "model" => ModelBenchmark.Run(args[1..]),
+    "engine" => EngineBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -12,6 +13,9 @@ static int Usage()
         usage: dotnet run -c Release --project benchmarks/GenAI.Benchmarks -- <benchmark> [options]
           model   GPT-2-124M-shaped model (random weights): prefill of a 128-token prompt, decode tokens/s
                   at batch 1 and 8, F32 and BF16.  Options: --decode-steps N (64), --repeats N (3)
+          engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
+                  same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
+                  Options: --prompt N (128), --new-tokens N (128)
         """);
     return 2;
 }

@@ -1,0 +1,85 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Generation;
+
+/// <summary>
+/// One request's logits pipeline in Hugging Face's order — penalties (repetition, presence/frequency,
+/// no-repeat n-gram, logit bias, EOS/stop tokens before <c>min_tokens</c>), then temperature → top-k → top-p →
+/// min-p — and its own random stream, so a seeded request samples the same tokens whatever else is batched.
+/// Log-probs are reported on the distribution after the penalties, before temperature and truncation.
+/// </summary>
+public sealed class LogitsPipeline : IDisposable
+{
+    private readonly SamplingParameters _parameters;
+    private readonly int[] _endTokens;
+    private readonly Generator? _generator;
+
+    /// <summary>Creates the pipeline; <paramref name="endTokens"/> are EOS (unless ignored) and the stop token ids.</summary>
+    public LogitsPipeline(SamplingParameters parameters, IEnumerable<int> endTokens, Device device)
+    {
+        _parameters = parameters;
+        _endTokens = endTokens.Distinct().ToArray();
+        if (!parameters.IsGreedy)
+        {
+            _generator = new Generator((ulong)(parameters.Seed ?? Random.Shared.NextInt64()), device);
+        }
+        HasPenalties = parameters.RepetitionPenalty != 1.0 || parameters.PresencePenalty != 0 || parameters.FrequencyPenalty != 0
+                       || parameters.NoRepeatNgramSize > 0 || parameters.LogitBias.Count > 0 || (parameters.MinTokens > 0 && _endTokens.Length > 0);
+    }
+
+    /// <summary>True when any penalty processor is active.</summary>
+    public bool HasPenalties { get; }
+
+    /// <summary>True when the token is simply the argmax of the raw logits (no penalties, greedy, no log-probs).</summary>
+    public bool IsPlainGreedy => _parameters.IsGreedy && !HasPenalties && _parameters.LogProbs is null;
+
+    /// <summary>
+    /// Applies the penalty processors to a row of logits given the sequence so far (<paramref name="sequence"/> is
+    /// prompt + output, <paramref name="outputCounts"/> counts each output token, <paramref name="generated"/> is the output length).
+    /// </summary>
+    public Tensor ApplyPenalties(Tensor logits, IReadOnlyList<int> sequence, IReadOnlyDictionary<int, int> outputCounts, int generated)
+    {
+        if (!HasPenalties) return logits;
+        var p = _parameters;
+        var result = LogitsProcessors.RepetitionPenalty(logits, (IReadOnlyCollection<int>)sequence, p.RepetitionPenalty);
+        result = LogitsProcessors.PresenceFrequencyPenalty(result, outputCounts, p.PresencePenalty, p.FrequencyPenalty);
+        result = LogitsProcessors.NoRepeatNgram(result, sequence, p.NoRepeatNgramSize);
+        result = LogitsProcessors.LogitBias(result, p.LogitBias);
+        if (generated < p.MinTokens) result = LogitsProcessors.Ban(result, _endTokens);
+        return result;
+    }
+
+    /// <summary>Picks the next token from penalized logits: argmax when greedy, else warp and sample.</summary>
+    public int Choose(Tensor penalized)
+    {
+        if (_parameters.IsGreedy) return (int)penalized.argmax().item<long>();
+        using var scope = NewDisposeScope();
+        var warped = LogitsProcessors.Temperature(penalized, _parameters.Temperature);
+        warped = LogitsProcessors.TopK(warped, _parameters.TopK);
+        warped = LogitsProcessors.TopP(warped, _parameters.TopP);
+        warped = LogitsProcessors.MinP(warped, _parameters.MinP);
+        return (int)warped.softmax(0).multinomial(1, false, _generator).item<long>();
+    }
+
+    /// <summary>The chosen token's log-prob and the top alternatives, if the request asked for log-probs.</summary>
+    public TokenLogProb? LogProbs(Tensor penalized, int token)
+    {
+        if (_parameters.LogProbs is not int top) return null;
+        using var scope = NewDisposeScope();
+        var logprobs = penalized.log_softmax(0);
+        float chosen = logprobs[token].item<float>();
+        var alternatives = new List<(int, float)>();
+        if (top > 0)
+        {
+            var (values, indices) = logprobs.topk(top);
+            var v = values.data<float>().ToArray();
+            var i = indices.data<long>().ToArray();
+            for (int k = 0; k < v.Length; k++) alternatives.Add(((int)i[k], v[k]));
+        }
+        return new TokenLogProb(token, chosen, alternatives);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _generator?.Dispose();
+}
