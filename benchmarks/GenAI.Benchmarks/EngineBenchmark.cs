@@ -24,6 +24,7 @@ internal static class EngineBenchmark
         model.InitializeWeights(seed: 1234);
         model.eval();
         using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 16, MaxSequenceLength = promptLength + newTokens });
+        RunConcurrent(engine, 2, promptLength, 8); // warm-up: JIT, allocator, thread pools
         Console.WriteLine($"GPT-2-124M shape, F32, {promptLength}-token prompts, {newTokens} new tokens, greedy");
         Console.WriteLine($"{"N",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"ITL p50",8} {"ITL p99",8} {"wall s",7}");
         double? single = null;

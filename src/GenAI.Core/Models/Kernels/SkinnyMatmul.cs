@@ -17,8 +17,7 @@ public static class SkinnyMatmul
     /// <summary>Most rows of x the kernel takes; more rows are compute-bound and go to libtorch's GEMM.</summary>
     public const int MaxRows = 16;
 
-    /// <summary>Threads the kernel splits weight rows over (libtorch's intra-op thread count).</summary>
-    public static int Threads { get; set; } = Math.Max(1, get_num_threads());
+    private static readonly Lazy<KernelThreads> Workers = new(() => new KernelThreads(Math.Max(0, get_num_threads() - 1)));
 
     /// <summary>
     /// True when <see cref="Linear"/> can take these operands: CPU float32, contiguous, no autograd, few rows.
@@ -49,16 +48,9 @@ public static class SkinnyMatmul
         float* bp = biasContiguous is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(biasContiguous.bytes));
 
         var job = new Job(xp, wp, bp, yp, rows, inFeatures, outFeatures);
-        int threads = Math.Min(Threads, Math.Max(1, outFeatures / 64));
-        if (threads == 1)
-        {
-            job.Run(0, outFeatures);
-        }
-        else
-        {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                job.Run((int)((long)outFeatures * t / threads), (int)((long)outFeatures * (t + 1) / threads)));
-        }
+        // Splitting small outputs costs more in hand-offs than it saves.
+        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(Workers.Value.MaxPartitions, Math.Max(1, outFeatures / 64));
+        Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         return output;
     }
 
@@ -68,28 +60,117 @@ public static class SkinnyMatmul
         public void Run(int firstOut, int endOut)
         {
             int n = firstOut;
-            // Two weight rows against four rows of x at a time: eight independent accumulators hide the FMA
-            // latency, and each loaded weight vector is used four times.
-            for (; n + 2 <= endOut && rows >= 4; n += 2)
+            if (rows >= 4)
             {
-                float* w0 = w + (long)n * inFeatures, w1 = w0 + inFeatures;
-                int m = 0;
-                for (; m + 4 <= rows; m += 4) Block2x4(w0, w1, x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
-                for (; m < rows; m++)
+                // Four weight rows against four rows of x: sixteen accumulators, each load feeds four FMAs.
+                for (; n + 4 <= endOut; n += 4)
                 {
-                    y[(long)m * outFeatures + n] = Dot1(w0, x + (long)m * inFeatures, inFeatures);
-                    y[(long)m * outFeatures + n + 1] = Dot1(w1, x + (long)m * inFeatures, inFeatures);
+                    float* w0 = w + (long)n * inFeatures;
+                    int m = 0;
+                    for (; m + 4 <= rows; m += 4) Tile4x4(w0, x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
+                    for (; m < rows; m++)
+                        for (int j = 0; j < 4; j++) y[(long)m * outFeatures + n + j] = Dot1(w0 + (long)j * inFeatures, x + (long)m * inFeatures, inFeatures);
                 }
             }
             for (; n < endOut; n++)
             {
                 float* wRow = w + (long)n * inFeatures;
-                for (int m = 0; m < rows; m++) y[(long)m * outFeatures + n] = Dot1(wRow, x + (long)m * inFeatures, inFeatures);
+                int m = 0;
+                for (; m + 4 <= rows; m += 4)
+                {
+                    Dot4(wRow, x + (long)m * inFeatures, inFeatures, out float d0, out float d1, out float d2, out float d3);
+                    y[(long)m * outFeatures + n] = d0;
+                    y[(long)(m + 1) * outFeatures + n] = d1;
+                    y[(long)(m + 2) * outFeatures + n] = d2;
+                    y[(long)(m + 3) * outFeatures + n] = d3;
+                }
+                for (; m < rows; m++) y[(long)m * outFeatures + n] = Dot1(wRow, x + (long)m * inFeatures, inFeatures);
             }
             if (bias is not null)
             {
                 for (int m = 0; m < rows; m++)
                     for (int j = firstOut; j < endOut; j++) y[(long)m * outFeatures + j] += bias[j];
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Tile4x4(float* w0, float* x0, int length, float* y, int yStride)
+        {
+            float* w1 = w0 + length, w2 = w1 + length, w3 = w2 + length;
+            float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
+            Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            int k = 0;
+            for (; k + 8 <= length; k += 8)
+            {
+                var p0 = Vector256.Load(x0 + k);
+                var p1 = Vector256.Load(x1 + k);
+                var p2 = Vector256.Load(x2 + k);
+                var p3 = Vector256.Load(x3 + k);
+                var u = Vector256.Load(w0 + k);
+                a00 = Vector256.FusedMultiplyAdd(u, p0, a00); a01 = Vector256.FusedMultiplyAdd(u, p1, a01);
+                a02 = Vector256.FusedMultiplyAdd(u, p2, a02); a03 = Vector256.FusedMultiplyAdd(u, p3, a03);
+                u = Vector256.Load(w1 + k);
+                a10 = Vector256.FusedMultiplyAdd(u, p0, a10); a11 = Vector256.FusedMultiplyAdd(u, p1, a11);
+                a12 = Vector256.FusedMultiplyAdd(u, p2, a12); a13 = Vector256.FusedMultiplyAdd(u, p3, a13);
+                u = Vector256.Load(w2 + k);
+                a20 = Vector256.FusedMultiplyAdd(u, p0, a20); a21 = Vector256.FusedMultiplyAdd(u, p1, a21);
+                a22 = Vector256.FusedMultiplyAdd(u, p2, a22); a23 = Vector256.FusedMultiplyAdd(u, p3, a23);
+                u = Vector256.Load(w3 + k);
+                a30 = Vector256.FusedMultiplyAdd(u, p0, a30); a31 = Vector256.FusedMultiplyAdd(u, p1, a31);
+                a32 = Vector256.FusedMultiplyAdd(u, p2, a32); a33 = Vector256.FusedMultiplyAdd(u, p3, a33);
+            }
+            float* r0 = y, r1 = y + yStride, r2 = r1 + yStride, r3 = r2 + yStride;
+            r0[0] = Vector256.Sum(a00); r1[0] = Vector256.Sum(a01); r2[0] = Vector256.Sum(a02); r3[0] = Vector256.Sum(a03);
+            r0[1] = Vector256.Sum(a10); r1[1] = Vector256.Sum(a11); r2[1] = Vector256.Sum(a12); r3[1] = Vector256.Sum(a13);
+            r0[2] = Vector256.Sum(a20); r1[2] = Vector256.Sum(a21); r2[2] = Vector256.Sum(a22); r3[2] = Vector256.Sum(a23);
+            r0[3] = Vector256.Sum(a30); r1[3] = Vector256.Sum(a31); r2[3] = Vector256.Sum(a32); r3[3] = Vector256.Sum(a33);
+            for (; k < length; k++)
+            {
+                for (int j = 0; j < 4; j++)
+                {
+                    float wv = (w0 + (long)j * length)[k];
+                    y[j] += wv * x0[k];
+                    y[yStride + j] += wv * x1[k];
+                    y[2 * yStride + j] += wv * x2[k];
+                    y[3 * yStride + j] += wv * x3[k];
+                }
+            }
+        }
+
+        /// <summary>One weight row against four rows of x; each weight vector is loaded once and used four times.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dot4(float* w, float* x0, int length, out float d0, out float d1, out float d2, out float d3)
+        {
+            float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            int k = 0;
+            for (; k + 16 <= length; k += 16)
+            {
+                var u = Vector256.Load(w + k);
+                var v = Vector256.Load(w + k + 8);
+                a0 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x0 + k), a0);
+                a1 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x1 + k), a1);
+                a2 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x2 + k), a2);
+                a3 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x3 + k), a3);
+                c0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x0 + k + 8), c0);
+                c1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x1 + k + 8), c1);
+                c2 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x2 + k + 8), c2);
+                c3 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x3 + k + 8), c3);
+            }
+            d0 = Vector256.Sum(a0 + c0);
+            d1 = Vector256.Sum(a1 + c1);
+            d2 = Vector256.Sum(a2 + c2);
+            d3 = Vector256.Sum(a3 + c3);
+            for (; k < length; k++)
+            {
+                d0 += w[k] * x0[k];
+                d1 += w[k] * x1[k];
+                d2 += w[k] * x2[k];
+                d3 += w[k] * x3[k];
             }
         }
 
@@ -111,41 +192,5 @@ public static class SkinnyMatmul
             return sum;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Block2x4(float* w0, float* w1, float* x0, int length, float* y, int yStride)
-        {
-            float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            int k = 0;
-            for (; k + 8 <= length; k += 8)
-            {
-                var u = Vector256.Load(w0 + k);
-                var v = Vector256.Load(w1 + k);
-                var p0 = Vector256.Load(x0 + k);
-                var p1 = Vector256.Load(x1 + k);
-                var p2 = Vector256.Load(x2 + k);
-                var p3 = Vector256.Load(x3 + k);
-                a0 = Vector256.FusedMultiplyAdd(u, p0, a0);
-                a1 = Vector256.FusedMultiplyAdd(u, p1, a1);
-                a2 = Vector256.FusedMultiplyAdd(u, p2, a2);
-                a3 = Vector256.FusedMultiplyAdd(u, p3, a3);
-                b0 = Vector256.FusedMultiplyAdd(v, p0, b0);
-                b1 = Vector256.FusedMultiplyAdd(v, p1, b1);
-                b2 = Vector256.FusedMultiplyAdd(v, p2, b2);
-                b3 = Vector256.FusedMultiplyAdd(v, p3, b3);
-            }
-            float sa0 = Vector256.Sum(a0), sa1 = Vector256.Sum(a1), sa2 = Vector256.Sum(a2), sa3 = Vector256.Sum(a3);
-            float sb0 = Vector256.Sum(b0), sb1 = Vector256.Sum(b1), sb2 = Vector256.Sum(b2), sb3 = Vector256.Sum(b3);
-            for (; k < length; k++)
-            {
-                sa0 += w0[k] * x0[k]; sa1 += w0[k] * x1[k]; sa2 += w0[k] * x2[k]; sa3 += w0[k] * x3[k];
-                sb0 += w1[k] * x0[k]; sb1 += w1[k] * x1[k]; sb2 += w1[k] * x2[k]; sb3 += w1[k] * x3[k];
-            }
-            y[0] = sa0; y[1] = sb0;
-            y[yStride] = sa1; y[yStride + 1] = sb1;
-            y[2 * yStride] = sa2; y[2 * yStride + 1] = sb2;
-            y[3 * yStride] = sa3; y[3 * yStride + 1] = sb3;
-        }
     }
 }
