@@ -1,0 +1,145 @@
+using System.Text;
+using System.Text.Json;
+using GenAI.Server.Hosting;
+using GenAI.Server.Observability;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace GenAI.Server.Api;
+
+/// <summary>POST /v1/chat/completions.</summary>
+public static class ChatEndpoints
+{
+    public static RouteGroupBuilder MapChat(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/chat/completions", Chat)
+            .WithName("CreateChatCompletion")
+            .WithSummary("Answer a conversation (OpenAI-compatible)")
+            .WithDescription("The prompt is built by GenAI's plain chat template (System:/User:/Assistant: lines, ending with 'Assistant:'; " +
+                             "generation also stops at a new 'User:' line). max_tokens or max_completion_tokens; by default the answer may run " +
+                             "to the end of the context.")
+            .Accepts<ChatCompletionRequest>("application/json")
+            .Produces<ChatCompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .Produces<ErrorResponse>(StatusCodes.Status429TooManyRequests);
+        return v1;
+    }
+
+    private static async Task Chat(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
+    {
+        var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, http.RequestAborted);
+        var model = ModelResolver.Resolve(host, request.Model);
+        var o = options.Value;
+        var turns = Turns(request.Messages);
+        var prompt = Encode(model, turns);
+        int n = request.N ?? 1;
+        int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
+        int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
+        if (request.TopLogprobs is not null && request.Logprobs != true) throw ApiException.Invalid("top_logprobs needs logprobs: true", "top_logprobs");
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(o.RequestTimeoutSeconds));
+        GenerationRun run;
+        try
+        {
+            run = GenerationRun.Start(model, metrics, [prompt],
+                promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
+                    Math.Max(1, model.ContextLength - promptTokens), ChatPromptBuilder.TurnStops, logprobs),
+                n, timeout.Token);
+        }
+        catch (ApiException e) when (e.Param == "max_tokens" && request.MaxCompletionTokens is not null)
+        {
+            throw ApiException.Invalid(e.Message.Replace("max_tokens", "max_completion_tokens"), "max_completion_tokens");
+        }
+        await using var _ = run;
+
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var choices = Enumerable.Range(0, n).Select(_ => new ChoiceBuilder(model.Tokenizer, "")).ToList();
+        log.Set("Model", model.Id);
+        log.Set("Revision", model.Revision);
+
+        if (request.Stream == true)
+        {
+            await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(o.KeepAliveSeconds), http.RequestAborted);
+            try
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    await sse.WriteAsync(Chunk(id, created, model, new ChatChoice(c, null, new ChatMessageOut("assistant", ""), null, null)), http.RequestAborted);
+                }
+                await foreach (var (choice, e) in run.ReadAllAsync())
+                {
+                    choices[choice].Add(e, false);
+                    var chunkLogprobs = logprobs is not null && e.LogProb is { } lp ? new ChatLogprobs([choices[choice].ChatEntry(lp)]) : null;
+                    if (e.Text.Length == 0 && e.Finish is null && chunkLogprobs is null) continue;
+                    var delta = new ChatMessageOut(null, e.Text.Length == 0 && e.Finish is not null ? null : e.Text);
+                    await sse.WriteAsync(Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, CompletionsEndpoints.Reason(e.Finish))), http.RequestAborted);
+                }
+                if (request.StreamOptions?.IncludeUsage == true)
+                {
+                    await sse.WriteAsync(new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], CompletionsEndpoints.Usage(run)), http.RequestAborted);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+            {
+                await sse.WriteAsync(new ErrorResponse(new ErrorDetail(CompletionsEndpoints.ErrorText(e), "server_error", null, null)), http.RequestAborted);
+            }
+            await sse.DoneAsync(http.RequestAborted);
+        }
+        else
+        {
+            await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, false);
+            var body = new ChatCompletionResponse(id, "chat.completion", created, model.Id, model.Revision,
+                choices.Select((c, i) => new ChatChoice(i, new ChatMessageOut("assistant", c.Text), null,
+                    logprobs is null ? null : c.ChatLogprobs, CompletionsEndpoints.Reason(c.Finish))).ToList(),
+                CompletionsEndpoints.Usage(run));
+            await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
+        }
+        CompletionsEndpoints.Record(metrics, model, run, log);
+    }
+
+    private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>
+        new(id, "chat.completion.chunk", created, model.Id, model.Revision, [choice], null);
+
+    private static IReadOnlyList<int> Encode(ServedModel model, List<ChatTurn> turns) =>
+        ModelResolver.Encode(model, model.ChatTemplate.Render(turns), "messages");
+
+    private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
+
+    private static List<ChatTurn> Turns(List<ChatMessage>? messages)
+    {
+        if (messages is null || messages.Count == 0) throw ApiException.Invalid("messages must be a non-empty list", "messages");
+        var turns = new List<ChatTurn>();
+        for (int i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if (m.Role is null || !Roles.Contains(m.Role)) throw ApiException.Invalid($"messages[{i}].role must be one of {string.Join(", ", Roles)}", $"messages[{i}].role");
+            turns.Add(new ChatTurn(m.Role, Content(m.Content, i)));
+        }
+        return turns;
+    }
+
+    private static string Content(JsonElement? content, int index)
+    {
+        string field = $"messages[{index}].content";
+        if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
+        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
+        if (c.ValueKind == JsonValueKind.Array)
+        {
+            var text = new StringBuilder();
+            foreach (var part in c.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                    || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                {
+                    throw ApiException.Invalid($"{field} parts must be {{\"type\": \"text\", \"text\": ...}} (this model reads text only)", field);
+                }
+                text.Append(t.GetString());
+            }
+            return text.ToString();
+        }
+        throw ApiException.Invalid($"{field} must be a string or a list of text parts", field);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using GenAI.Core.Generation;
+using GenAI.Server.Hosting;
+using GenAI.Server.Observability;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace GenAI.Server.Api;
+
+/// <summary>POST /v1/completions.</summary>
+public static class CompletionsEndpoints
+{
+    public static RouteGroupBuilder MapCompletions(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/completions", Complete)
+            .WithName("CreateCompletion")
+            .WithSummary("Complete a prompt (OpenAI-compatible)")
+            .WithDescription("Greedy (temperature 0), sampling, or beam search (use_beam_search / num_beams) with Hugging Face semantics. " +
+                             "stream: true answers text/event-stream chunks ending with data: [DONE]. Log-probs are on the distribution " +
+                             "after repetition/presence/frequency penalties and logit_bias, before temperature and top-k/top-p/min-p.")
+            .Accepts<CompletionRequest>("application/json")
+            .Produces<CompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .Produces<ErrorResponse>(StatusCodes.Status429TooManyRequests);
+        return v1;
+    }
+
+    private static async Task Complete(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
+    {
+        var request = await JsonBody.ReadAsync<CompletionRequest>(http.Request, http.RequestAborted);
+        var model = ModelResolver.Resolve(host, request.Model);
+        var o = options.Value;
+        if (!string.IsNullOrEmpty(request.Suffix)) throw ApiException.Invalid("suffix is not supported", "suffix");
+        var prompts = Prompts(model, request.Prompt);
+        var texts = prompts.Select(p => model.Tokenizer.Decode(p)).ToList();
+        int n = request.N ?? 1;
+        bool echo = request.Echo == true;
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(o.RequestTimeoutSeconds));
+        await using var run = GenerationRun.Start(model, metrics, prompts,
+            promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, request.MaxTokens, 16, [], request.Logprobs),
+            n, timeout.Token);
+
+        string id = "cmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var choices = Enumerable.Range(0, prompts.Count * n).Select(i => new ChoiceBuilder(model.Tokenizer, echo ? texts[i / n] : "")).ToList();
+        log.Set("Model", model.Id);
+        log.Set("Revision", model.Revision);
+
+        if (request.Stream == true)
+        {
+            await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(o.KeepAliveSeconds), http.RequestAborted);
+            try
+            {
+                if (echo)
+                {
+                    for (int c = 0; c < choices.Count; c++)
+                    {
+                        await sse.WriteAsync(Chunk(id, created, model, new CompletionChoice(texts[c / n], c, null, null)), http.RequestAborted);
+                    }
+                }
+                await foreach (var (choice, e) in run.ReadAllAsync())
+                {
+                    var logprobs = choices[choice].Add(e, request.Logprobs is not null);
+                    if (e.Text.Length == 0 && e.Finish is null && logprobs is null) continue;
+                    await sse.WriteAsync(Chunk(id, created, model, new CompletionChoice(e.Text, choice, logprobs, Reason(e.Finish)) { Score = e.Score }), http.RequestAborted);
+                }
+                if (request.StreamOptions?.IncludeUsage == true)
+                {
+                    await sse.WriteAsync(new CompletionResponse(id, "text_completion", created, model.Id, model.Revision, [], Usage(run)), http.RequestAborted);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+            {
+                await sse.WriteAsync(new ErrorResponse(new ErrorDetail(ErrorText(e), "server_error", null, null)), http.RequestAborted);
+            }
+            await sse.DoneAsync(http.RequestAborted);
+        }
+        else
+        {
+            await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, request.Logprobs is not null);
+            var body = new CompletionResponse(id, "text_completion", created, model.Id, model.Revision,
+                choices.Select((c, i) => new CompletionChoice(c.Text, i, request.Logprobs is null ? null : c.Logprobs, Reason(c.Finish)) { Score = c.Score }).ToList(),
+                Usage(run));
+            await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
+        }
+        Record(metrics, model, run, log);
+    }
+
+    internal static void Record(ServerMetrics metrics, ServedModel model, GenerationRun run, IDiagnosticContext log)
+    {
+        metrics.PromptTokens.WithLabels(model.Id).Inc(run.PromptTokens);
+        metrics.CompletionTokens.WithLabels(model.Id).Inc(run.CompletionTokens);
+        log.Set("PromptTokens", run.PromptTokens);
+        log.Set("CompletionTokens", run.CompletionTokens);
+        log.Set("TimeToFirstTokenMs", run.TimeToFirstToken is double t ? Math.Round(t * 1000, 1) : null);
+    }
+
+    internal static string ErrorText(Exception e) => e is OperationCanceledException ? "the request timed out" : e.Message;
+
+    internal static Usage Usage(GenerationRun run) => new(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
+
+    internal static string? Reason(FinishReason? finish) => finish switch
+    {
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        _ => null,
+    };
+
+    private static CompletionResponse Chunk(string id, long created, ServedModel model, CompletionChoice choice) =>
+        new(id, "text_completion", created, model.Id, model.Revision, [choice], null);
+
+    /// <summary>A string, a list of strings, a list of token ids, or a list of token-id lists.</summary>
+    private static List<IReadOnlyList<int>> Prompts(ServedModel model, JsonElement? prompt)
+    {
+        if (prompt is not { } p || p.ValueKind == JsonValueKind.Null) throw ApiException.Invalid("prompt is required", "prompt");
+        if (p.ValueKind == JsonValueKind.String) return [ModelResolver.Encode(model, p.GetString()!, "prompt")];
+        if (p.ValueKind == JsonValueKind.Array)
+        {
+            var items = p.EnumerateArray().ToList();
+            if (items.Count == 0) throw ApiException.Invalid("prompt must not be an empty list", "prompt");
+            if (items.All(i => i.ValueKind == JsonValueKind.String)) return items.Select(i => ModelResolver.Encode(model, i.GetString()!, "prompt")).ToList();
+            if (items.All(i => i.ValueKind == JsonValueKind.Number)) return [TokenIds(items)];
+            if (items.All(i => i.ValueKind == JsonValueKind.Array)) return items.Select(i => TokenIds(i.EnumerateArray().ToList())).ToList();
+        }
+        throw ApiException.Invalid("prompt must be a string, a list of strings, or token ids", "prompt");
+    }
+
+    private static IReadOnlyList<int> TokenIds(List<JsonElement> items) =>
+        items.Select(i => i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out int v) ? v : throw ApiException.Invalid("prompt token ids must be integers", "prompt")).ToList();
+}

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace GenAI.Server.Api;
+
+/// <summary>
+/// Sampling and stopping fields shared by completions and chat: OpenAI's, plus vLLM-named extensions
+/// (ranges are those of <see cref="GenAI.Core.Generation.SamplingParameters"/>).
+/// </summary>
+public abstract class SamplingFields
+{
+    /// <summary>Model id (see GET /v1/models); optional when the server serves one model.</summary>
+    /// <example>gpt2-tiny</example>
+    public string? Model { get; set; }
+
+    /// <summary>Most tokens to generate (completions default 16, or the model's generation_config.json).</summary>
+    /// <example>32</example>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>0 = greedy; 0..100.</summary>
+    /// <example>0.8</example>
+    public double? Temperature { get; set; }
+
+    /// <summary>Nucleus sampling, (0, 1].</summary>
+    /// <example>0.95</example>
+    public double? TopP { get; set; }
+
+    /// <summary>Choices per prompt, 1..MaxChoices.</summary>
+    /// <example>1</example>
+    public int? N { get; set; }
+
+    /// <summary>A stop string or a list of up to 16.</summary>
+    public JsonElement? Stop { get; set; }
+
+    /// <summary>-2..2, per OpenAI.</summary>
+    public double? PresencePenalty { get; set; }
+
+    /// <summary>-2..2, per OpenAI.</summary>
+    public double? FrequencyPenalty { get; set; }
+
+    /// <summary>Token id (as a string) → bias in [-100, 100].</summary>
+    public Dictionary<string, double>? LogitBias { get; set; }
+
+    /// <summary>Seed of the request's own random stream: the same seed gives the same tokens.</summary>
+    /// <example>42</example>
+    public long? Seed { get; set; }
+
+    /// <summary>End-user id (logged only).</summary>
+    public string? User { get; set; }
+
+    /// <summary>Stream server-sent events.</summary>
+    public bool? Stream { get; set; }
+
+    /// <summary>Streaming options: include_usage adds a final usage chunk.</summary>
+    public StreamOptions? StreamOptions { get; set; }
+
+    /// <summary>vLLM: keep the k most likely tokens (0 or -1 disables).</summary>
+    public int? TopK { get; set; }
+
+    /// <summary>vLLM: drop tokens below min_p × the top probability, [0, 1].</summary>
+    public double? MinP { get; set; }
+
+    /// <summary>vLLM/HF: (0, 100]; &gt;1 discourages tokens already in prompt or output.</summary>
+    public double? RepetitionPenalty { get; set; }
+
+    /// <summary>vLLM: beam search instead of sampling.</summary>
+    public bool? UseBeamSearch { get; set; }
+
+    /// <summary>Beams for beam search (default max(n, 4) with use_beam_search).</summary>
+    public int? NumBeams { get; set; }
+
+    /// <summary>Beam search: score = sum log-prob / new-tokens^length_penalty.</summary>
+    public double? LengthPenalty { get; set; }
+
+    /// <summary>Beam search: true, false or "never".</summary>
+    public JsonElement? EarlyStopping { get; set; }
+
+    /// <summary>Fewest tokens before EOS or a stop token may end the output.</summary>
+    public int? MinTokens { get; set; }
+
+    /// <summary>Keep generating past EOS.</summary>
+    public bool? IgnoreEos { get; set; }
+
+    /// <summary>Token ids that end the output.</summary>
+    public List<int>? StopTokenIds { get; set; }
+
+    /// <summary>No n-gram of this size occurs twice.</summary>
+    public int? NoRepeatNgramSize { get; set; }
+}
+
+/// <summary>Streaming options.</summary>
+public sealed class StreamOptions
+{
+    /// <summary>Send a last chunk with usage before [DONE].</summary>
+    public bool? IncludeUsage { get; set; }
+}
+
+/// <summary>POST /v1/completions.</summary>
+public sealed class CompletionRequest : SamplingFields
+{
+    /// <summary>A string, a list of strings, a list of token ids, or a list of token-id lists.</summary>
+    /// <example>To be, or not to be</example>
+    public JsonElement? Prompt { get; set; }
+
+    /// <summary>Return the prompt before the completion.</summary>
+    public bool? Echo { get; set; }
+
+    /// <summary>Log-probs of the chosen token and this many alternatives (0..20).</summary>
+    public int? Logprobs { get; set; }
+
+    /// <summary>Text after the completion (not supported; must be empty).</summary>
+    public string? Suffix { get; set; }
+}
+
+/// <summary>One chat message: content is a string or a list of text parts.</summary>
+public sealed class ChatMessage
+{
+    /// <summary>system, developer, user, assistant or tool.</summary>
+    /// <example>user</example>
+    public string? Role { get; set; }
+
+    /// <summary>Message text (or text parts).</summary>
+    /// <example>Say something in the style of Shakespeare.</example>
+    public JsonElement? Content { get; set; }
+
+    /// <summary>Participant name (ignored).</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>POST /v1/chat/completions.</summary>
+public sealed class ChatCompletionRequest : SamplingFields
+{
+    /// <summary>The conversation so far.</summary>
+    public List<ChatMessage>? Messages { get; set; }
+
+    /// <summary>Current OpenAI name for max_tokens (the .NET SDK 2.x sends it).</summary>
+    public int? MaxCompletionTokens { get; set; }
+
+    /// <summary>Return log-probs of the output tokens.</summary>
+    public bool? Logprobs { get; set; }
+
+    /// <summary>Alternatives per position with logprobs (0..20).</summary>
+    public int? TopLogprobs { get; set; }
+}
+
+/// <summary>Token counts.</summary>
+public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+/// <summary>Legacy completions log-probs.</summary>
+public sealed record CompletionLogprobs(List<string> Tokens, List<float> TokenLogprobs, List<Dictionary<string, float>> TopLogprobs, List<int> TextOffset);
+
+/// <summary>One completion choice.</summary>
+public sealed record CompletionChoice(
+    string Text,
+    int Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] CompletionLogprobs? Logprobs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason)
+{
+    /// <summary>Beam search: the sequence's score.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Score { get; init; }
+}
+
+/// <summary>A completions response or stream chunk (object "text_completion").</summary>
+public sealed record CompletionResponse(string Id, string Object, long Created, string Model, string SystemFingerprint, List<CompletionChoice> Choices,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage);
+
+/// <summary>An assistant message or a streamed delta.</summary>
+public sealed record ChatMessageOut(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+
+/// <summary>One token's log-prob in chat format.</summary>
+public sealed record ChatTokenLogprob(string Token, float Logprob, byte[] Bytes, List<ChatTopLogprob> TopLogprobs);
+
+/// <summary>An alternative token.</summary>
+public sealed record ChatTopLogprob(string Token, float Logprob, byte[] Bytes);
+
+/// <summary>Chat log-probs.</summary>
+public sealed record ChatLogprobs(List<ChatTokenLogprob> Content);
+
+/// <summary>One chat choice (message) or streamed choice (delta).</summary>
+public sealed record ChatChoice(
+    int Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChatMessageOut? Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChatMessageOut? Delta,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+
+/// <summary>A chat completion (object "chat.completion") or chunk ("chat.completion.chunk").</summary>
+public sealed record ChatCompletionResponse(string Id, string Object, long Created, string Model, string SystemFingerprint, List<ChatChoice> Choices,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage);
+
+/// <summary>A served model (OpenAI's fields plus GenAI's).</summary>
+public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy, string Revision, string Architecture, long Parameters,
+    int ContextLength, string Dtype, string Device, string Status);
+
+/// <summary>GET /v1/models.</summary>
+public sealed record ModelList(string Object, List<ModelCard> Data);
+
+/// <summary>POST /tokenize (as vLLM).</summary>
+public sealed class TokenizeRequest
+{
+    /// <example>gpt2-tiny</example>
+    public string? Model { get; set; }
+
+    /// <example>Hello world</example>
+    public string? Prompt { get; set; }
+}
+
+/// <summary>Tokenize result.</summary>
+public sealed record TokenizeResponse(List<int> Tokens, int Count, int MaxModelLen);
+
+/// <summary>POST /detokenize (as vLLM).</summary>
+public sealed class DetokenizeRequest
+{
+    /// <example>gpt2-tiny</example>
+    public string? Model { get; set; }
+
+    /// <example>[15496, 995]</example>
+    public List<int>? Tokens { get; set; }
+}
+
+/// <summary>Detokenize result.</summary>
+public sealed record DetokenizeResponse(string Prompt);

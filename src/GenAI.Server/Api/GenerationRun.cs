@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using GenAI.Core.Generation;
+using GenAI.Server.Hosting;
+using GenAI.Server.Observability;
+
+namespace GenAI.Server.Api;
+
+/// <summary>One generated event, tagged with the response choice it belongs to.</summary>
+public readonly record struct ChoiceEvent(int Choice, GenerationEvent Event);
+
+/// <summary>
+/// The engine requests behind one API request (n choices for each prompt; beam search returns its n best from
+/// one request), submitted together up front — so a full queue or an invalid field fails before any response —
+/// and read back as one merged stream.
+/// </summary>
+public sealed class GenerationRun : IAsyncDisposable
+{
+    private readonly List<(int FirstChoice, IAsyncEnumerable<GenerationEvent> Stream)> _streams = [];
+    private readonly CancellationTokenSource _cancel;
+    private readonly ServedModel _model;
+    private readonly ServerMetrics _metrics;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double? _lastTokenAt;
+
+    private GenerationRun(ServedModel model, ServerMetrics metrics, CancellationToken cancellation)
+    {
+        _model = model;
+        _metrics = metrics;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+    }
+
+    public int PromptTokens { get; private set; }
+
+    public int CompletionTokens { get; private set; }
+
+    public double? TimeToFirstToken { get; private set; }
+
+    /// <summary>Validates and submits every request; throws <see cref="ApiException"/> (400/429) before anything runs.</summary>
+    public static GenerationRun Start(ServedModel model, ServerMetrics metrics, IReadOnlyList<IReadOnlyList<int>> prompts,
+        Func<int, SamplingParameters> parametersForPrompt, int n, CancellationToken cancellation)
+    {
+        var run = new GenerationRun(model, metrics, cancellation);
+        var requests = new List<(int FirstChoice, GenerationRequest Request)>();
+        for (int p = 0; p < prompts.Count; p++)
+        {
+            var parameters = parametersForPrompt(prompts[p].Count);
+            run.PromptTokens += prompts[p].Count;
+            if (parameters.NumBeams > 1)
+            {
+                requests.Add((p * n, new GenerationRequest { PromptTokens = prompts[p], Parameters = parameters }));
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                var choice = parameters with { Seed = parameters.Seed + i };
+                requests.Add((p * n + i, new GenerationRequest { PromptTokens = prompts[p], Parameters = choice }));
+            }
+        }
+        try
+        {
+            foreach (var (_, request) in requests) Translate(() => model.Engine.Validate(request));
+            foreach (var (first, request) in requests) run._streams.Add((first, Translate(() => model.Engine.Submit(request, run._cancel.Token))));
+        }
+        catch
+        {
+            run._cancel.Cancel();
+            throw;
+        }
+        return run;
+    }
+
+    /// <summary>Every event of every choice, in the order they are produced.</summary>
+    public async IAsyncEnumerable<ChoiceEvent> ReadAllAsync()
+    {
+        var merged = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = _streams.Select(s => Task.Run(async () =>
+        {
+            await foreach (var e in s.Stream.ConfigureAwait(false)) merged.Writer.TryWrite(new ChoiceEvent(s.FirstChoice + e.Index, e));
+        })).ToList();
+        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+
+        await foreach (var item in merged.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (item.Event.TokenId is not null)
+            {
+                double now = _clock.Elapsed.TotalSeconds;
+                if (TimeToFirstToken is null)
+                {
+                    TimeToFirstToken = now;
+                    _metrics.TimeToFirstToken.WithLabels(_model.Id).Observe(now);
+                }
+                else if (_lastTokenAt is double last)
+                {
+                    _metrics.InterTokenLatency.WithLabels(_model.Id).Observe(now - last);
+                }
+                _lastTokenAt = now;
+            }
+            if (item.Event.CompletionTokens is int count) CompletionTokens += count;
+            yield return item;
+        }
+    }
+
+    private static T Translate<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (InvalidGenerationRequestException e)
+        {
+            throw ApiException.Invalid(e.Reason, e.Parameter);
+        }
+        catch (EngineBusyException e)
+        {
+            throw ApiException.Busy(e.Message);
+        }
+    }
+
+    private static void Translate(Action action) => Translate(() => { action(); return 0; });
+
+    public ValueTask DisposeAsync()
+    {
+        _cancel.Cancel();
+        _cancel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using System.Text.Json;
+
+namespace GenAI.Server.Api;
+
+/// <summary>
+/// A text/event-stream response: one <c>data: {json}</c> event per chunk, <c>data: [DONE]</c> at the end, and a
+/// <c>:</c> comment after every <see cref="KeepAlive"/> of silence. The JSON is written compact, and System.Text.Json
+/// escapes line breaks inside strings, so a chunk is always a single <c>data:</c> line.
+/// </summary>
+public sealed class ServerSentEvents : IAsyncDisposable
+{
+    private readonly HttpResponse _response;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _keepAlive;
+    private long _lastWrite = Environment.TickCount64;
+
+    private ServerSentEvents(HttpResponse response, TimeSpan keepAlive)
+    {
+        _response = response;
+        KeepAlive = keepAlive;
+        _keepAlive = Task.Run(KeepAliveLoop);
+    }
+
+    public TimeSpan KeepAlive { get; }
+
+    /// <summary>Sends the headers (status 200) and starts the keep-alive.</summary>
+    public static async Task<ServerSentEvents> StartAsync(HttpResponse response, TimeSpan keepAlive, CancellationToken cancellation)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+        return new ServerSentEvents(response, keepAlive);
+    }
+
+    public Task WriteAsync<T>(T chunk, CancellationToken cancellation) =>
+        WriteRawAsync("data: " + JsonSerializer.Serialize(chunk, JsonBody.Options) + "\n\n", cancellation);
+
+    public Task DoneAsync(CancellationToken cancellation) => WriteRawAsync("data: [DONE]\n\n", cancellation);
+
+    private async Task WriteRawAsync(string text, CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await _response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellation).ConfigureAwait(false);
+            await _response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task KeepAliveLoop()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, KeepAlive.TotalMilliseconds / 4)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (Environment.TickCount64 - Interlocked.Read(ref _lastWrite) >= KeepAlive.TotalMilliseconds)
+                {
+                    await WriteRawAsync(": keep-alive\n\n", _stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _keepAlive.ConfigureAwait(false);
+        _stop.Dispose();
+        _gate.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GenAI.Server.Hosting;
+
+/// <summary>The server's settings: section <c>GenAI</c> of appsettings, environment variables <c>GenAI__*</c>, or the command line.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "GenAI";
+
+    /// <summary>Model folders to serve (<c>--model PATH</c>, repeatable); the id is the folder name.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>Folder whose sub-folders are served as models (<c>--models-root</c>); used when no model is given.</summary>
+    public string ModelsRoot { get; set; } = "models";
+
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Compute dtype: <c>float32</c>, <c>bfloat16</c> or <c>float16</c>.</summary>
+    [RegularExpression("^(float32|bfloat16|float16)$")]
+    public string DType { get; set; } = "float32";
+
+    /// <summary>Sequences decoded together per model (rows of the batch; a beam search takes num_beams).</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentSequences { get; set; } = 16;
+
+    /// <summary>Requests waiting per model before the server answers 429.</summary>
+    [Range(1, 100_000)]
+    public int MaxQueuedRequests { get; set; } = 64;
+
+    /// <summary>Largest request body in bytes (413 above it).</summary>
+    [Range(1024, 1L << 31)]
+    public long MaxBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>Most new tokens one request may ask for (also capped by the model's context).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxTokensPerRequest { get; set; } = 4096;
+
+    /// <summary>Most choices (<c>n</c>) per request.</summary>
+    [Range(1, 128)]
+    public int MaxChoices { get; set; } = 8;
+
+    /// <summary>Longest a request may run before it is cancelled, in seconds.</summary>
+    [Range(1, 86_400)]
+    public int RequestTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>API keys; when any is set every <c>/v1</c> endpoint requires <c>Authorization: Bearer KEY</c>.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Seconds of silence after which a stream sends a <c>:</c> keep-alive comment.</summary>
+    [Range(1, 3600)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Logs as JSON lines instead of text.</summary>
+    public bool JsonLogs { get; set; }
+}

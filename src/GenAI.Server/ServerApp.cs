@@ -1,0 +1,89 @@
+using GenAI.Server.Api;
+using GenAI.Server.Hosting;
+using GenAI.Server.Observability;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using Prometheus;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace GenAI.Server;
+
+/// <summary>Builds the GenAI HTTP server: options, model host, endpoints, errors, logging, metrics, Swagger.</summary>
+public static class ServerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = CommandLine.Normalize(args), ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+        var section = builder.Configuration.GetSection(ServerOptions.Section);
+        builder.Services.AddOptions<ServerOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
+
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting", Serilog.Events.LogEventLevel.Information)
+                .ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            if (serverOptions.JsonLogs) logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            else logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
+        });
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
+        builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonBody.Options.PropertyNamingPolicy;
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonBody.Options.PropertyNamingPolicy);
+        builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "GenAI",
+                Version = "v1",
+                Description = "OpenAI-compatible text generation: completions, chat completions, models, tokenizer, health and metrics.",
+            });
+            string xml = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.xml");
+            if (File.Exists(xml)) o.IncludeXmlComments(xml);
+            o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "API key, when the server has keys configured" });
+        });
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<ServerMetrics>(); // subscribe to model loads before they start
+        app.UseSerilogRequestLogging(o =>
+        {
+            // One line per request; generation endpoints add Model, Revision, PromptTokens, CompletionTokens, TimeToFirstTokenMs.
+            o.MessageTemplate = "{RequestMethod} {RequestPath} {StatusCode} in {Elapsed:0.0} ms {Model} {Revision} prompt={PromptTokens} completion={CompletionTokens} ttft_ms={TimeToFirstTokenMs}";
+        });
+        app.UseMiddleware<ApiMiddleware>();
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            string message = http.Response.StatusCode switch
+            {
+                404 => $"no such endpoint: {http.Request.Method} {http.Request.Path}",
+                405 => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+                _ => $"HTTP {http.Response.StatusCode}",
+            };
+            await ApiMiddleware.WriteAsync(http, new ApiException(http.Response.StatusCode, message, "invalid_request_error"));
+        });
+        app.UseSwagger();
+        app.UseSwaggerUI(o => o.DocumentTitle = "GenAI API");
+
+        var v1 = app.MapGroup("/v1").WithTags("OpenAI");
+        v1.MapCompletions();
+        v1.MapChat();
+        v1.MapModels();
+        app.MapTokenizer();
+        app.MapHealth();
+        var registry = app.Services.GetRequiredService<ServerMetrics>().Registry;
+        app.MapMetrics(settings => settings.Registry = registry, "/metrics");
+        return app;
+    }
+}
