@@ -19,19 +19,18 @@ public static class ServerApp
         configure?.Invoke(builder);
         var section = builder.Configuration.GetSection(ServerOptions.Section);
         builder.Services.AddOptions<ServerOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
-        var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
 
         builder.Services.AddSerilog((services, logger) =>
         {
+            bool json = services.GetRequiredService<IOptions<ServerOptions>>().Value.JsonLogs;
             logger.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting", Serilog.Events.LogEventLevel.Information)
                 .ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-            if (serverOptions.JsonLogs) logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            if (json) logger.WriteTo.Console(new RenderedCompactJsonFormatter());
             else logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
         });
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
-        builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((k, o) => k.Limits.MaxRequestBodySize = o.Value.MaxBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonBody.Options.PropertyNamingPolicy;

@@ -41,6 +41,15 @@ public sealed class ChoiceBuilder(TextTokenizer tokenizer, string prefix)
 
     /// <summary>The chat-format log-prob entry of an event's token.</summary>
     public ChatTokenLogprob ChatEntry(TokenLogProb lp) =>
-        new(tokenizer.TokenText(lp.TokenId), lp.LogProb, tokenizer.TokenBytes(lp.TokenId).ToArray(),
-            lp.Top.Select(t => new ChatTopLogprob(tokenizer.TokenText(t.TokenId), t.LogProb, tokenizer.TokenBytes(t.TokenId).ToArray())).ToList());
+        new(tokenizer.TokenText(lp.TokenId), lp.LogProb, Bytes(lp.TokenId),
+            lp.Top.Select(t => new ChatTopLogprob(tokenizer.TokenText(t.TokenId), t.LogProb, Bytes(t.TokenId))).ToList());
+
+    /// <summary>OpenAI lists a token's UTF-8 bytes as integers.</summary>
+    private int[] Bytes(int token)
+    {
+        var bytes = tokenizer.TokenBytes(token);
+        var result = new int[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) result[i] = bytes[i];
+        return result;
+    }
 }

@@ -28,12 +28,11 @@ public static class CompletionsEndpoints
 
     private static async Task Complete(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
     {
-        var request = await JsonBody.ReadAsync<CompletionRequest>(http.Request, http.RequestAborted);
+        var request = await JsonBody.ReadAsync<CompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
         var model = ModelResolver.Resolve(host, request.Model);
         var o = options.Value;
         if (!string.IsNullOrEmpty(request.Suffix)) throw ApiException.Invalid("suffix is not supported", "suffix");
         var prompts = Prompts(model, request.Prompt);
-        var texts = prompts.Select(p => model.Tokenizer.Decode(p)).ToList();
         int n = request.N ?? 1;
         bool echo = request.Echo == true;
 
@@ -43,6 +42,7 @@ public static class CompletionsEndpoints
             promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, request.MaxTokens, 16, [], request.Logprobs),
             n, timeout.Token);
 
+        var texts = echo ? prompts.Select(p => model.Tokenizer.Decode(p)).ToList() : [];
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, prompts.Count * n).Select(i => new ChoiceBuilder(model.Tokenizer, echo ? texts[i / n] : "")).ToList();

@@ -171,10 +171,10 @@ public sealed record ChatMessageOut(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
 
 /// <summary>One token's log-prob in chat format.</summary>
-public sealed record ChatTokenLogprob(string Token, float Logprob, byte[] Bytes, List<ChatTopLogprob> TopLogprobs);
+public sealed record ChatTokenLogprob(string Token, float Logprob, int[] Bytes, List<ChatTopLogprob> TopLogprobs);
 
 /// <summary>An alternative token.</summary>
-public sealed record ChatTopLogprob(string Token, float Logprob, byte[] Bytes);
+public sealed record ChatTopLogprob(string Token, float Logprob, int[] Bytes);
 
 /// <summary>Chat log-probs.</summary>
 public sealed record ChatLogprobs(List<ChatTokenLogprob> Content);

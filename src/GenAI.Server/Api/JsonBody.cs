@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace GenAI.Server.Api;
 
@@ -16,11 +15,31 @@ public static class JsonBody
         PropertyNameCaseInsensitive = false,
     };
 
-    public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken cancellation) where T : class
+    /// <summary>
+    /// Deserializes the body, at most <paramref name="maxBytes"/> long (checked here as well as by Kestrel, so the
+    /// limit holds behind any server and for chunked bodies).
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(HttpRequest request, long maxBytes, CancellationToken cancellation) where T : class
     {
+        if (request.ContentLength > maxBytes) throw ApiException.TooLarge($"the request body ({request.ContentLength} bytes) exceeds the server's limit of {maxBytes} bytes");
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Options, cancellation).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellation).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) throw ApiException.TooLarge($"the request body exceeds the server's limit of {maxBytes} bytes");
+                buffer.Write(chunk, 0, read);
+            }
+            if (buffer.Length == 0) throw ApiException.Invalid("the request body is empty; send a JSON object", null);
+            // JsonElement fields transcode lazily, so invalid UTF-8 inside them would surface later as a 500: check it all now.
+            if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+            {
+                throw ApiException.Invalid("the request body is not valid UTF-8", null);
+            }
+            buffer.Position = 0;
+            var value = await JsonSerializer.DeserializeAsync<T>(buffer, Options, cancellation).ConfigureAwait(false);
             return value ?? throw ApiException.Invalid("the request body must be a JSON object", null);
         }
         catch (JsonException e)
@@ -34,12 +53,12 @@ public static class JsonBody
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            long? limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-            throw ApiException.TooLarge($"the request body exceeds the server's limit of {limit} bytes");
+            throw ApiException.TooLarge($"the request body exceeds the server's limit of {maxBytes} bytes");
         }
-        catch (System.Text.DecoderFallbackException)
+        catch (Exception e) when (e is System.Text.DecoderFallbackException or ArgumentException or InvalidOperationException)
         {
-            throw ApiException.Invalid("the request body is not valid UTF-8", null);
+            // System.Text.Json reports invalid UTF-8 with these.
+            throw ApiException.Invalid($"the request body is not valid UTF-8 JSON: {e.Message}", null);
         }
     }
 

@@ -26,18 +26,18 @@ public static class TokenizerEndpoints
 {
     public static WebApplication MapTokenizer(this WebApplication app)
     {
-        app.MapPost("/tokenize", async (HttpContext http, ModelHost host) =>
+        app.MapPost("/tokenize", async (HttpContext http, ModelHost host, Microsoft.Extensions.Options.IOptions<ServerOptions> options) =>
             {
-                var request = await JsonBody.ReadAsync<TokenizeRequest>(http.Request, http.RequestAborted);
+                var request = await JsonBody.ReadAsync<TokenizeRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
                 var model = ModelResolver.Resolve(host, request.Model);
                 var tokens = ModelResolver.Encode(model, request.Prompt ?? throw ApiException.Invalid("prompt is required", "prompt"), "prompt");
                 return Results.Json(new TokenizeResponse(tokens.ToList(), tokens.Count, model.ContextLength), JsonBody.Options);
             })
             .WithName("Tokenize").WithSummary("Token ids of a text").WithTags("Tokenizer")
             .Accepts<TokenizeRequest>("application/json").Produces<TokenizeResponse>().Produces<ErrorResponse>(StatusCodes.Status400BadRequest);
-        app.MapPost("/detokenize", async (HttpContext http, ModelHost host) =>
+        app.MapPost("/detokenize", async (HttpContext http, ModelHost host, Microsoft.Extensions.Options.IOptions<ServerOptions> options) =>
             {
-                var request = await JsonBody.ReadAsync<DetokenizeRequest>(http.Request, http.RequestAborted);
+                var request = await JsonBody.ReadAsync<DetokenizeRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
                 var model = ModelResolver.Resolve(host, request.Model);
                 var tokens = request.Tokens ?? throw ApiException.Invalid("tokens is required", "tokens");
                 int vocab = model.Tokenizer.VocabSize;
