@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "model" => ModelBenchmark.Run(args[1..]),
     "engine" => EngineBenchmark.Run(args[1..]),
+    "load" => LoadBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -16,6 +17,9 @@ static int Usage()
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
                   Options: --prompt N (128), --new-tokens N (128)
+          load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
+                  fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
+                  Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)
         """);
     return 2;
 }

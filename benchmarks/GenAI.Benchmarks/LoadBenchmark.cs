@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace GenAI.Benchmarks;
+
+/// <summary>
+/// Load on the real server process: C concurrent streaming clients (C = 1, 8, 32) for a fixed time each, printing
+/// aggregate tokens/s, time to first token p50/p99 and the counts of 2xx, 429 and other responses; then three
+/// consecutive runs at the highest C with the server's resident memory after each.
+/// </summary>
+internal static class LoadBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var options = new Options(args);
+        int seconds = options.Int("seconds", 20);
+        int maxTokens = options.Int("max-tokens", 64);
+        string model = options.String("model", Paths.Gpt2TokenizerFolder);
+        int port = FreePort();
+        string dll = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll");
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { dll, "--model", model, "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(a);
+        using var server = Process.Start(start)!;
+        server.OutputDataReceived += (_, _) => { };
+        server.ErrorDataReceived += (_, _) => { };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            var baseUri = new Uri($"http://127.0.0.1:{port}");
+            WaitReady(baseUri, server);
+            Console.WriteLine($"server pid {server.Id}, model {model}, default limits, {seconds} s per run, max_tokens {maxTokens}, streaming");
+            Console.WriteLine($"{"C",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"2xx",6} {"429",6} {"other",6} {"RSS MiB",8}");
+            foreach (int c in new[] { 1, 8, 32 }) Print(c, RunLoad(baseUri, c, seconds, maxTokens), server);
+            Console.WriteLine("three consecutive runs at C = 32 (memory must stay flat):");
+            for (int i = 0; i < 3; i++) Print(32, RunLoad(baseUri, 32, seconds, maxTokens), server);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+        return 0;
+    }
+
+    private sealed class Result
+    {
+        public long Tokens;
+        public int Ok, Busy, Other;
+        public readonly List<double> Ttft = [];
+        public double Seconds;
+    }
+
+    private static Result RunLoad(Uri baseUri, int clients, int seconds, int maxTokens)
+    {
+        var result = new Result();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients + 4 }) { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var clock = Stopwatch.StartNew();
+        var body = $$"""{"prompt": "Once upon a time there was", "max_tokens": {{maxTokens}}, "temperature": 0.8, "stream": true}""";
+        var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                var started = Stopwatch.StartNew();
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    {
+                        Interlocked.Increment(ref result.Busy);
+                        await Task.Delay(TimeSpan.FromSeconds(double.Parse(response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString() ?? "1")));
+                        continue;
+                    }
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref result.Other);
+                        continue;
+                    }
+                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+                    bool first = true, failed = false;
+                    string? line;
+                    while ((line = await reader.ReadLineAsync()) is not null)
+                    {
+                        if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]") continue;
+                        if (line.Contains("\"error\"", StringComparison.Ordinal)) failed = true;
+                        if (first)
+                        {
+                            lock (result.Ttft) result.Ttft.Add(started.Elapsed.TotalSeconds);
+                            first = false;
+                        }
+                        Interlocked.Increment(ref result.Tokens);
+                    }
+                    if (failed) Interlocked.Increment(ref result.Other);
+                    else Interlocked.Increment(ref result.Ok);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref result.Other);
+                }
+            }
+        })).ToArray();
+        Task.WaitAll(workers);
+        result.Seconds = clock.Elapsed.TotalSeconds;
+        return result;
+    }
+
+    private static void Print(int clients, Result r, Process server)
+    {
+        server.Refresh();
+        Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentile(r.Ttft, 50),9} {Percentile(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.WorkingSet64 / (1024.0 * 1024),8:F0}");
+    }
+
+    private static string Percentile(List<double> values, int p)
+    {
+        if (values.Count == 0) return "-";
+        var sorted = values.Order().ToList();
+        return $"{sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)] * 1e3:F0}ms";
+    }
+
+    private static void WaitReady(Uri baseUri, Process server)
+    {
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (server.HasExited) throw new InvalidOperationException($"the server exited with {server.ExitCode}");
+            try
+            {
+                if (http.GetAsync("/health/ready").Result.IsSuccessStatusCode) return;
+            }
+            catch (AggregateException)
+            {
+            }
+            Thread.Sleep(250);
+        }
+        throw new TimeoutException("the server did not become ready");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
