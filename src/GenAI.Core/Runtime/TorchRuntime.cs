@@ -12,20 +12,23 @@ public sealed class TorchUnavailableException(string message, Exception inner) :
 public static class TorchRuntime
 {
     private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static string _waitPolicy = "PASSIVE";
 
-    /// <summary>Ensures libtorch is usable; throws <see cref="TorchUnavailableException"/> otherwise.</summary>
-    public static void EnsureAvailable()
+    /// <summary>
+    /// Ensures libtorch is usable; throws <see cref="TorchUnavailableException"/> otherwise. The first call loads it;
+    /// <paramref name="spinningWorkers"/> (training: back-to-back libtorch ops) keeps libtorch's OpenMP workers
+    /// spinning between ops instead of sleeping (serving: GenAI's own decode kernels run between ops).
+    /// </summary>
+    public static void EnsureAvailable(bool spinningWorkers = false)
     {
+        if (!LoadFailure.IsValueCreated && spinningWorkers) _waitPolicy = "ACTIVE";
         if (LoadFailure.Value is { } failure) throw failure;
     }
 
-    /// <summary>
-    /// libtorch's OpenMP workers spin after every parallel op by default; on a few cores they then steal the CPU
-    /// from the decode kernels (<see cref="Models.Kernels.SkinnyMatmul"/>) that run between libtorch ops, which
-    /// halved decode speed here. Workers that sleep when idle cost a little prefill speed. A value the user set wins.
-    /// </summary>
-    private const string OpenMpWaitPolicy = "PASSIVE";
-
+    // libtorch's OpenMP workers spin after every parallel op by default; on a few cores they then steal the CPU from
+    // the decode kernels (Models.Kernels.SkinnyMatmul) that run between libtorch ops, which halved decode speed here.
+    // Sleeping workers cost a little prefill speed, and training (libtorch ops only) ~35%: it asks for spinning ones.
+    // A value the user set wins.
     [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
     private static extern int SetNativeEnvironment(string name, string value, int overwrite);
 
@@ -36,7 +39,7 @@ public static class TorchRuntime
             // Must reach the native environment before libgomp loads with libtorch (it reads it once, at load).
             if (!OperatingSystem.IsWindows() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
             {
-                SetNativeEnvironment("OMP_WAIT_POLICY", OpenMpWaitPolicy, 0);
+                SetNativeEnvironment("OMP_WAIT_POLICY", _waitPolicy, 0);
             }
             InitializeDeviceType(DeviceType.CPU);
             return null;
