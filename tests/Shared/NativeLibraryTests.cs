@@ -1,9 +1,9 @@
 using GenAI.Core.Runtime;
 using TorchSharp;
 
-namespace GenAI.Server.Tests;
+namespace GenAI.Tests.Shared;
 
-/// <summary>This test project's build output carries a TorchSharp native library that loads (see build/TorchSharpNative.targets).</summary>
+/// <summary>The build output of each test project that links this file carries a TorchSharp native library that loads (see build/TorchSharpNative.targets).</summary>
 public class NativeLibraryTests
 {
     [Fact]
