@@ -20,6 +20,23 @@ public abstract class TextTokenizer
     /// <summary>Token ids of ordinary text (special tokens in the text are encoded as plain text).</summary>
     public abstract IReadOnlyList<int> Encode(string text);
 
+    /// <summary>
+    /// Token ids of text a template produced: special tokens written in it (such as <c>&lt;|endoftext|&gt;</c>) become
+    /// their ids; the rest is encoded as ordinary text. User text must go through <see cref="Encode"/>.
+    /// </summary>
+    public virtual IReadOnlyList<int> EncodeWithSpecialTokens(string text)
+    {
+        if (EosToken is not string eos || EosTokenId is not int eosId || !text.Contains(eos, StringComparison.Ordinal)) return Encode(text);
+        var ids = new List<int>();
+        string[] pieces = text.Split(eos);
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            if (i > 0) ids.Add(eosId);
+            if (pieces[i].Length > 0) ids.AddRange(Encode(pieces[i]));
+        }
+        return ids;
+    }
+
     /// <summary>The bytes token <paramref name="id"/> stands for; empty for special tokens such as EOS.</summary>
     public abstract ReadOnlySpan<byte> TokenBytes(int id);
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using GenAI.Core.Tokenization;
 using GenAI.Server.Hosting;
 using GenAI.Server.Observability;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,8 @@ public static class ChatEndpoints
         v1.MapPost("/chat/completions", Chat)
             .WithName("CreateChatCompletion")
             .WithSummary("Answer a conversation (OpenAI-compatible)")
-            .WithDescription("The prompt is built by GenAI's plain chat template (System:/User:/Assistant: lines, ending with 'Assistant:'; " +
+            .WithDescription("The prompt is built by the model's chat_template (tokenizer_config.json, Hugging Face's Jinja) or, " +
+                             "for a model without one, GenAI's plain template (System:/User:/Assistant: lines ending with 'Assistant:'; " +
                              "generation also stops at a new 'User:' line). max_tokens or max_completion_tokens; by default the answer may run " +
                              "to the end of the context.")
             .Accepts<ChatCompletionRequest>("application/json")
@@ -45,7 +47,7 @@ public static class ChatEndpoints
         {
             run = GenerationRun.Start(model, metrics, [prompt],
                 promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
-                    Math.Max(1, model.ContextLength - promptTokens), ChatPromptBuilder.TurnStops, logprobs),
+                    Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs),
                 n, timeout.Token);
         }
         catch (ApiException e) when (e.Param == "max_tokens" && request.MaxCompletionTokens is not null)
@@ -103,8 +105,27 @@ public static class ChatEndpoints
     private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>
         new(id, "chat.completion.chunk", created, model.Id, model.Revision, [choice], null);
 
-    private static IReadOnlyList<int> Encode(ServedModel model, List<ChatTurn> turns) =>
-        ModelResolver.Encode(model, model.ChatTemplate.Render(turns), "messages");
+    private static IReadOnlyList<int> Encode(ServedModel model, List<ChatTurn> turns)
+    {
+        string prompt;
+        try
+        {
+            prompt = model.ChatTemplate.Render(turns);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.Invalid(e.Message, "messages");
+        }
+        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages");
+        try
+        {
+            return model.Tokenizer.EncodeWithSpecialTokens(prompt);
+        }
+        catch (UnknownTokenException e)
+        {
+            throw ApiException.Invalid($"messages: {e.Message}", "messages");
+        }
+    }
 
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 

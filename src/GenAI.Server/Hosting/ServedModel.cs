@@ -20,7 +20,7 @@ public sealed class ServedModel : IDisposable
         Engine = engine;
         Device = device;
         Revision = ComputeRevision(folder);
-        ChatTemplate = new ChatPromptBuilder(tokenizer);
+        ChatTemplate = ChatTemplate.Load(folder);
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     }
 
@@ -31,7 +31,7 @@ public sealed class ServedModel : IDisposable
     public TextTokenizer Tokenizer { get; }
     public GenerationDefaults Defaults { get; }
     public InferenceEngine Engine { get; }
-    public ChatPromptBuilder ChatTemplate { get; }
+    public ChatTemplate ChatTemplate { get; }
     public string Device { get; }
     public long Created { get; }
 
