@@ -12,7 +12,9 @@ public static class SamplingMapper
     {
         int n = f.N ?? 1;
         if (n < 1 || n > options.MaxChoices) throw ApiException.Invalid($"n must be between 1 and {options.MaxChoices}, not {n}", "n");
-        int maxTokens = requestedMaxTokens ?? model.Defaults.MaxNewTokens ?? defaultMaxTokens;
+        // A default (not asked for) never runs past the context; an explicit max_tokens that does is an error.
+        int maxTokens = requestedMaxTokens
+                        ?? Math.Max(1, Math.Min(model.Defaults.MaxNewTokens ?? defaultMaxTokens, model.ContextLength - promptTokens));
         if (requestedMaxTokens > options.MaxTokensPerRequest)
         {
             throw ApiException.Invalid($"max_tokens {requestedMaxTokens} exceeds the server's limit of {options.MaxTokensPerRequest}", "max_tokens");

@@ -83,8 +83,9 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
     private IEnumerable<(string Id, string Folder)> ResolveFolders()
     {
         var o = options.Value;
-        var folders = o.Models.Count > 0
-            ? o.Models.Select(Resolve)
+        var given = o.Models.Where(m => !string.IsNullOrWhiteSpace(m)).ToList(); // an empty setting means none
+        var folders = given.Count > 0
+            ? given.Select(Resolve)
             : Directory.Exists(Resolve(o.ModelsRoot))
                 ? Directory.EnumerateDirectories(Resolve(o.ModelsRoot)).Where(d => File.Exists(Path.Combine(d, ModelConfig.FileName))).Order()
                 : [];
