@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace GenAI.Core.Tests.Models;
 
 /// <summary>
-/// The fixture converted by our writer to F16 and BF16 storage, loaded back (computing in F32), gives the
-/// fixture's greedy tokens for the first prompt: all 24 for F16 (11-bit mantissa, logit error ~1e-3 against
-/// argmax margins of at least 0.008); for BF16 (8-bit mantissa, logit error up to ~1e-2, above the smallest
-/// margins) the tokens up to the first near-tie, which we state as the first 8.
+/// The fixture converted by our writer to F16 and BF16 storage, loaded back (computing in F32), gives all 24 of the
+/// fixture's greedy tokens for the first prompt (the conversion is exact and deterministic on any CPU). Computing in
+/// BF16 (8-bit mantissa: logit errors up to ~1e-2, above the fixture's smallest argmax margin of 0.008, and CPU
+/// kernels differ in how they round) we assert the first 8; on this machine all 24 match.
 /// </summary>
 public sealed class LowPrecisionCheckpointTests(Gpt2TinyFixture fixture) : IClassFixture<Gpt2TinyFixture>, IDisposable
 {
@@ -16,7 +16,7 @@ public sealed class LowPrecisionCheckpointTests(Gpt2TinyFixture fixture) : IClas
 
     [Theory]
     [InlineData(ScalarType.Float16, SafetensorsDType.F16, 24)]
-    [InlineData(ScalarType.BFloat16, SafetensorsDType.BF16, 8)]
+    [InlineData(ScalarType.BFloat16, SafetensorsDType.BF16, 24)]
     public void ConvertedCheckpointKeepsGreedyTokens(ScalarType dtype, SafetensorsDType stored, int identicalTokens)
     {
         ModelLoader.Save(fixture.Model, _temp.Path, dtype);
