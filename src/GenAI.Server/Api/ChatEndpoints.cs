@@ -64,31 +64,17 @@ public static class ChatEndpoints
 
         if (request.Stream == true)
         {
-            await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(o.KeepAliveSeconds), http.RequestAborted);
-            try
-            {
-                for (int c = 0; c < n; c++)
+            var opening = Enumerable.Range(0, n).Select(c => (object)Chunk(id, created, model, new ChatChoice(c, null, new ChatMessageOut("assistant", ""), null, null)));
+            await GenerationStreaming.WriteAsync(http, o, run, opening.ToList(), item =>
                 {
-                    await sse.WriteAsync(Chunk(id, created, model, new ChatChoice(c, null, new ChatMessageOut("assistant", ""), null, null)), http.RequestAborted);
-                }
-                await foreach (var (choice, e) in run.ReadAllAsync())
-                {
+                    var (choice, e) = item;
                     choices[choice].Add(e, false);
                     var chunkLogprobs = logprobs is not null && e.LogProb is { } lp ? new ChatLogprobs([choices[choice].ChatEntry(lp)]) : null;
-                    if (e.Text.Length == 0 && e.Finish is null && chunkLogprobs is null) continue;
+                    if (e.Text.Length == 0 && e.Finish is null && chunkLogprobs is null) return null;
                     var delta = new ChatMessageOut(null, e.Text.Length == 0 && e.Finish is not null ? null : e.Text);
-                    await sse.WriteAsync(Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, CompletionsEndpoints.Reason(e.Finish))), http.RequestAborted);
-                }
-                if (request.StreamOptions?.IncludeUsage == true)
-                {
-                    await sse.WriteAsync(new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], CompletionsEndpoints.Usage(run)), http.RequestAborted);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
-            {
-                await sse.WriteAsync(new ErrorResponse(new ErrorDetail(CompletionsEndpoints.ErrorText(e), "server_error", null, null)), http.RequestAborted);
-            }
-            await sse.DoneAsync(http.RequestAborted);
+                    return Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, CompletionsEndpoints.Reason(e.Finish)));
+                },
+                request.StreamOptions?.IncludeUsage == true ? usage => new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], usage) : null);
         }
         else
         {
@@ -96,7 +82,7 @@ public static class ChatEndpoints
             var body = new ChatCompletionResponse(id, "chat.completion", created, model.Id, model.Revision,
                 choices.Select((c, i) => new ChatChoice(i, new ChatMessageOut("assistant", c.Text), null,
                     logprobs is null ? null : c.ChatLogprobs, CompletionsEndpoints.Reason(c.Finish))).ToList(),
-                CompletionsEndpoints.Usage(run));
+                GenerationStreaming.Usage(run));
             await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
         }
         CompletionsEndpoints.Record(metrics, model, run, log);

@@ -51,39 +51,23 @@ public static class CompletionsEndpoints
 
         if (request.Stream == true)
         {
-            await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(o.KeepAliveSeconds), http.RequestAborted);
-            try
-            {
-                if (echo)
+            var opening = echo ? choices.Select((_, c) => (object)Chunk(id, created, model, new CompletionChoice(texts[c / n], c, null, null))) : [];
+            await GenerationStreaming.WriteAsync(http, o, run, opening.ToList(), item =>
                 {
-                    for (int c = 0; c < choices.Count; c++)
-                    {
-                        await sse.WriteAsync(Chunk(id, created, model, new CompletionChoice(texts[c / n], c, null, null)), http.RequestAborted);
-                    }
-                }
-                await foreach (var (choice, e) in run.ReadAllAsync())
-                {
+                    var (choice, e) = item;
                     var logprobs = choices[choice].Add(e, request.Logprobs is not null);
-                    if (e.Text.Length == 0 && e.Finish is null && logprobs is null) continue;
-                    await sse.WriteAsync(Chunk(id, created, model, new CompletionChoice(e.Text, choice, logprobs, Reason(e.Finish)) { Score = e.Score }), http.RequestAborted);
-                }
-                if (request.StreamOptions?.IncludeUsage == true)
-                {
-                    await sse.WriteAsync(new CompletionResponse(id, "text_completion", created, model.Id, model.Revision, [], Usage(run)), http.RequestAborted);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
-            {
-                await sse.WriteAsync(new ErrorResponse(new ErrorDetail(ErrorText(e), "server_error", null, null)), http.RequestAborted);
-            }
-            await sse.DoneAsync(http.RequestAborted);
+                    return e.Text.Length == 0 && e.Finish is null && logprobs is null
+                        ? null
+                        : Chunk(id, created, model, new CompletionChoice(e.Text, choice, logprobs, Reason(e.Finish)) { Score = e.Score });
+                },
+                request.StreamOptions?.IncludeUsage == true ? usage => new CompletionResponse(id, "text_completion", created, model.Id, model.Revision, [], usage) : null);
         }
         else
         {
             await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, request.Logprobs is not null);
             var body = new CompletionResponse(id, "text_completion", created, model.Id, model.Revision,
                 choices.Select((c, i) => new CompletionChoice(c.Text, i, request.Logprobs is null ? null : c.Logprobs, Reason(c.Finish)) { Score = c.Score }).ToList(),
-                Usage(run));
+                GenerationStreaming.Usage(run));
             await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
         }
         Record(metrics, model, run, log);
@@ -98,9 +82,6 @@ public static class CompletionsEndpoints
         log.Set("TimeToFirstTokenMs", run.TimeToFirstToken is double t ? Math.Round(t * 1000, 1) : null);
     }
 
-    internal static string ErrorText(Exception e) => e is OperationCanceledException ? "the request timed out" : e.Message;
-
-    internal static Usage Usage(GenerationRun run) => new(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
 
     internal static string? Reason(FinishReason? finish) => finish switch
     {
