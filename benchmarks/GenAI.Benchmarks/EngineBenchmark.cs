@@ -32,7 +32,7 @@ internal static class EngineBenchmark
         {
             var result = RunConcurrent(engine, n, promptLength, newTokens);
             single ??= result.TokensPerSecond;
-            Console.WriteLine($"{n,3} {result.TokensPerSecond,8:F1} {Ms(result.Ttft, 50),9} {Ms(result.Ttft, 99),9} {Ms(result.Itl, 50),8} {Ms(result.Itl, 99),8} {result.Wall,7:F1}" +
+            Console.WriteLine($"{n,3} {result.TokensPerSecond,8:F1} {Percentiles.Milliseconds(result.Ttft, 50),9} {Percentiles.Milliseconds(result.Ttft, 99),9} {Percentiles.Milliseconds(result.Itl, 50),8} {Percentiles.Milliseconds(result.Itl, 99),8} {result.Wall,7:F1}" +
                               (n == 1 ? "" : $"   ({result.TokensPerSecond / single:F2}x N=1)"));
         }
         return 0;
@@ -73,13 +73,5 @@ internal static class EngineBenchmark
         Task.WaitAll(tasks);
         double seconds = wall.Elapsed.TotalSeconds;
         return new Result(tokens / seconds, ttft, itl, seconds);
-    }
-
-    private static string Ms(List<double> values, int percentile)
-    {
-        if (values.Count == 0) return "-";
-        var sorted = values.Order().ToList();
-        int index = Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1);
-        return $"{sorted[index] * 1e3:F0}ms";
     }
 }

@@ -72,7 +72,7 @@ internal static class LoadBenchmark
                     if (response.StatusCode == HttpStatusCode.TooManyRequests)
                     {
                         Interlocked.Increment(ref result.Busy);
-                        await Task.Delay(TimeSpan.FromSeconds(double.Parse(response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString() ?? "1")));
+                        await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
                         continue;
                     }
                     if (!response.IsSuccessStatusCode)
@@ -111,14 +111,7 @@ internal static class LoadBenchmark
     private static void Print(int clients, Result r, Process server)
     {
         server.Refresh();
-        Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentile(r.Ttft, 50),9} {Percentile(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.WorkingSet64 / (1024.0 * 1024),8:F0}");
-    }
-
-    private static string Percentile(List<double> values, int p)
-    {
-        if (values.Count == 0) return "-";
-        var sorted = values.Order().ToList();
-        return $"{sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)] * 1e3:F0}ms";
+        Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentiles.Milliseconds(r.Ttft, 50),9} {Percentiles.Milliseconds(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.WorkingSet64 / (1024.0 * 1024),8:F0}");
     }
 
     private static void WaitReady(Uri baseUri, Process server)

@@ -13,10 +13,9 @@ namespace GenAI.Server;
 /// <summary>Builds the GenAI HTTP server: options, model host, endpoints, errors, logging, metrics, Swagger.</summary>
 public static class ServerApp
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = CommandLine.Normalize(args), ContentRootPath = AppContext.BaseDirectory });
-        configure?.Invoke(builder);
         var section = builder.Configuration.GetSection(ServerOptions.Section);
         builder.Services.AddOptions<ServerOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -46,11 +46,15 @@ internal sealed class BeamSearchRequest : ActiveRequest
         for (int b = 0; b < beamsNow; b++)
         {
             var beam = _running[b];
-            var sequence = Request.PromptTokens.Concat(beam.Tokens).ToList();
-            var counts = beam.Tokens.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
             // As Hugging Face's beam search: processors act on the log-probs, which are not renormalized after.
             var logprobs = logits[afterPrefill ? 0 : b].log_softmax(0);
-            rows.Add(Pipeline.ApplyPenalties(logprobs, sequence, counts, beam.Tokens.Count).add(beam.Sum));
+            if (Pipeline.HasPenalties)
+            {
+                var sequence = Request.PromptTokens.Concat(beam.Tokens).ToList();
+                var counts = beam.Tokens.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
+                logprobs = Pipeline.ApplyPenalties(logprobs, sequence, counts, beam.Tokens.Count);
+            }
+            rows.Add(logprobs.add(beam.Sum));
         }
         var scores = stack(rows).view(-1);
         int candidates = Math.Min(Math.Max(2, 1 + EndTokens.Count) * _beams, (int)scores.shape[0]);

@@ -22,6 +22,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private readonly KvCache _cache;
+    private readonly Device _device;
     private int _queued;
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
@@ -33,6 +34,7 @@ public sealed class InferenceEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxBatchRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxQueuedRequests, 1);
         _model = model;
+        _device = model.Device;
         _tokenizer = tokenizer;
         _eosTokenId = tokenizer.EosTokenId ?? model.Config.EosTokenId;
         ContextLength = Math.Min(Options.MaxSequenceLength ?? model.Config.ContextLength, model.Config.ContextLength);
@@ -166,8 +168,8 @@ public sealed class InferenceEngine : IDisposable
             Interlocked.Decrement(ref _queued);
 
             ActiveRequest active = rows > 1
-                ? new BeamSearchRequest(pending.Request, _tokenizer, _eosTokenId, _model.Device, pending.Events.Writer, pending.Cancellation)
-                : new SamplingSequence(pending.Request, _tokenizer, _eosTokenId, _model.Device, pending.Events.Writer, pending.Cancellation);
+                ? new BeamSearchRequest(pending.Request, _tokenizer, _eosTokenId, _device, pending.Events.Writer, pending.Cancellation)
+                : new SamplingSequence(pending.Request, _tokenizer, _eosTokenId, _device, pending.Events.Writer, pending.Cancellation);
             active.FirstRow = UsedRows;
             try
             {
@@ -196,7 +198,7 @@ public sealed class InferenceEngine : IDisposable
         using var scope = NewDisposeScope();
         for (int r = 0; r < active.RowCount; r++) _cache.Reset(active.FirstRow + r);
         var prompt = active.Request.PromptTokens.Select(t => (long)t).ToArray();
-        var logits = _model.Forward(tensor(prompt, [1, prompt.Length], device: _model.Device), _cache, active.FirstRow, lastPositionOnly: true);
+        var logits = _model.Forward(tensor(prompt, [1, prompt.Length], device: _device), _cache, active.FirstRow, lastPositionOnly: true);
         for (int r = 1; r < active.RowCount; r++) _cache.CopyRow(active.FirstRow, active.FirstRow + r);
         var rows = active.Advance(logits[.., 0].cpu(), null, afterPrefill: true);
         if (rows is not null) _cache.GatherRows(active.FirstRow, rows.Select(r => active.FirstRow + r).ToArray());
@@ -208,7 +210,7 @@ public sealed class InferenceEngine : IDisposable
         var inputs = _active.SelectMany(a => a.NextInputs()).ToArray();
         int batch = inputs.Length;
         ActiveRows = batch;
-        var logits = _model.Forward(tensor(inputs, [batch, 1], device: _model.Device), _cache, 0, lastPositionOnly: true)[.., 0];
+        var logits = _model.Forward(tensor(inputs, [batch, 1], device: _device), _cache, 0, lastPositionOnly: true)[.., 0];
         var cpuLogits = logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu();
         long[]? argmax = _active.Any(a => a.UsesBatchArgmax) ? cpuLogits.argmax(1).data<long>().ToArray() : null;
         foreach (var active in _active)

@@ -42,7 +42,7 @@ public sealed class LogitsPipeline : IDisposable
     {
         if (!HasPenalties) return logits;
         var p = _parameters;
-        var result = LogitsProcessors.RepetitionPenalty(logits, (IReadOnlyCollection<int>)sequence, p.RepetitionPenalty);
+        var result = LogitsProcessors.RepetitionPenalty(logits, sequence, p.RepetitionPenalty);
         result = LogitsProcessors.PresenceFrequencyPenalty(result, outputCounts, p.PresencePenalty, p.FrequencyPenalty);
         result = LogitsProcessors.NoRepeatNgram(result, sequence, p.NoRepeatNgramSize);
         result = LogitsProcessors.LogitBias(result, p.LogitBias);

@@ -48,7 +48,7 @@ public static class ChatEndpoints
             run = GenerationRun.Start(model, metrics, [prompt],
                 promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
                     Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs),
-                n, timeout.Token);
+                n, log, timeout.Token);
         }
         catch (ApiException e) when (e.Param == "max_tokens" && request.MaxCompletionTokens is not null)
         {
@@ -59,8 +59,6 @@ public static class ChatEndpoints
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, n).Select(_ => new ChoiceBuilder(model.Tokenizer, "")).ToList();
-        log.Set("Model", model.Id);
-        log.Set("Revision", model.Revision);
 
         if (request.Stream == true)
         {
@@ -72,7 +70,7 @@ public static class ChatEndpoints
                     var chunkLogprobs = logprobs is not null && e.LogProb is { } lp ? new ChatLogprobs([choices[choice].ChatEntry(lp)]) : null;
                     if (e.Text.Length == 0 && e.Finish is null && chunkLogprobs is null) return null;
                     var delta = new ChatMessageOut(null, e.Text.Length == 0 && e.Finish is not null ? null : e.Text);
-                    return Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, CompletionsEndpoints.Reason(e.Finish)));
+                    return Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, e.Finish.ToApi()));
                 },
                 request.StreamOptions?.IncludeUsage == true ? usage => new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], usage) : null);
         }
@@ -81,11 +79,11 @@ public static class ChatEndpoints
             await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, false);
             var body = new ChatCompletionResponse(id, "chat.completion", created, model.Id, model.Revision,
                 choices.Select((c, i) => new ChatChoice(i, new ChatMessageOut("assistant", c.Text), null,
-                    logprobs is null ? null : c.ChatLogprobs, CompletionsEndpoints.Reason(c.Finish))).ToList(),
-                GenerationStreaming.Usage(run));
+                    logprobs is null ? null : c.ChatLogprobs, c.Finish.ToApi())).ToList(),
+                run.Usage);
             await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
         }
-        CompletionsEndpoints.Record(metrics, model, run, log);
+        run.Record();
     }
 
     private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>

@@ -40,14 +40,12 @@ public static class CompletionsEndpoints
         timeout.CancelAfter(TimeSpan.FromSeconds(o.RequestTimeoutSeconds));
         await using var run = GenerationRun.Start(model, metrics, prompts,
             promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, request.MaxTokens, 16, [], request.Logprobs),
-            n, timeout.Token);
+            n, log, timeout.Token);
 
         var texts = echo ? prompts.Select(p => model.Tokenizer.Decode(p)).ToList() : [];
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, prompts.Count * n).Select(i => new ChoiceBuilder(model.Tokenizer, echo ? texts[i / n] : "")).ToList();
-        log.Set("Model", model.Id);
-        log.Set("Revision", model.Revision);
 
         if (request.Stream == true)
         {
@@ -58,7 +56,7 @@ public static class CompletionsEndpoints
                     var logprobs = choices[choice].Add(e, request.Logprobs is not null);
                     return e.Text.Length == 0 && e.Finish is null && logprobs is null
                         ? null
-                        : Chunk(id, created, model, new CompletionChoice(e.Text, choice, logprobs, Reason(e.Finish)) { Score = e.Score });
+                        : Chunk(id, created, model, new CompletionChoice(e.Text, choice, logprobs, e.Finish.ToApi()) { Score = e.Score });
                 },
                 request.StreamOptions?.IncludeUsage == true ? usage => new CompletionResponse(id, "text_completion", created, model.Id, model.Revision, [], usage) : null);
         }
@@ -66,29 +64,12 @@ public static class CompletionsEndpoints
         {
             await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, request.Logprobs is not null);
             var body = new CompletionResponse(id, "text_completion", created, model.Id, model.Revision,
-                choices.Select((c, i) => new CompletionChoice(c.Text, i, request.Logprobs is null ? null : c.Logprobs, Reason(c.Finish)) { Score = c.Score }).ToList(),
-                GenerationStreaming.Usage(run));
+                choices.Select((c, i) => new CompletionChoice(c.Text, i, request.Logprobs is null ? null : c.Logprobs, c.Finish.ToApi()) { Score = c.Score }).ToList(),
+                run.Usage);
             await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
         }
-        Record(metrics, model, run, log);
+        run.Record();
     }
-
-    internal static void Record(ServerMetrics metrics, ServedModel model, GenerationRun run, IDiagnosticContext log)
-    {
-        metrics.PromptTokens.WithLabels(model.Id).Inc(run.PromptTokens);
-        metrics.CompletionTokens.WithLabels(model.Id).Inc(run.CompletionTokens);
-        log.Set("PromptTokens", run.PromptTokens);
-        log.Set("CompletionTokens", run.CompletionTokens);
-        log.Set("TimeToFirstTokenMs", run.TimeToFirstToken is double t ? Math.Round(t * 1000, 1) : null);
-    }
-
-
-    internal static string? Reason(FinishReason? finish) => finish switch
-    {
-        FinishReason.Stop => "stop",
-        FinishReason.Length => "length",
-        _ => null,
-    };
 
     private static CompletionResponse Chunk(string id, long created, ServedModel model, CompletionChoice choice) =>
         new(id, "text_completion", created, model.Id, model.Revision, [choice], null);

@@ -143,6 +143,17 @@ public sealed class ChatCompletionRequest : SamplingFields
     public int? TopLogprobs { get; set; }
 }
 
+/// <summary>The API's finish_reason values.</summary>
+public static class FinishReasons
+{
+    public static string? ToApi(this GenAI.Core.Generation.FinishReason? finish) => finish switch
+    {
+        GenAI.Core.Generation.FinishReason.Stop => "stop",
+        GenAI.Core.Generation.FinishReason.Length => "length",
+        _ => null,
+    };
+}
+
 /// <summary>Token counts.</summary>
 public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
 

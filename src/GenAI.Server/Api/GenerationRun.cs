@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using GenAI.Core.Generation;
 using GenAI.Server.Hosting;
 using GenAI.Server.Observability;
+using Serilog;
 
 namespace GenAI.Server.Api;
 
@@ -23,10 +24,15 @@ public sealed class GenerationRun : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private double? _lastTokenAt;
 
-    private GenerationRun(ServedModel model, ServerMetrics metrics, CancellationToken cancellation)
+    private readonly IDiagnosticContext _log;
+
+    private GenerationRun(ServedModel model, ServerMetrics metrics, IDiagnosticContext log, CancellationToken cancellation)
     {
         _model = model;
         _metrics = metrics;
+        _log = log;
+        log.Set("Model", model.Id);
+        log.Set("Revision", model.Revision);
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
     }
 
@@ -36,11 +42,23 @@ public sealed class GenerationRun : IAsyncDisposable
 
     public double? TimeToFirstToken { get; private set; }
 
+    public Usage Usage => new(PromptTokens, CompletionTokens, PromptTokens + CompletionTokens);
+
+    /// <summary>Counts the run's tokens in the metrics and the request's log line.</summary>
+    public void Record()
+    {
+        _metrics.PromptTokens.WithLabels(_model.Id).Inc(PromptTokens);
+        _metrics.CompletionTokens.WithLabels(_model.Id).Inc(CompletionTokens);
+        _log.Set("PromptTokens", PromptTokens);
+        _log.Set("CompletionTokens", CompletionTokens);
+        _log.Set("TimeToFirstTokenMs", TimeToFirstToken is double t ? Math.Round(t * 1000, 1) : null);
+    }
+
     /// <summary>Validates and submits every request; throws <see cref="ApiException"/> (400/429) before anything runs.</summary>
     public static GenerationRun Start(ServedModel model, ServerMetrics metrics, IReadOnlyList<IReadOnlyList<int>> prompts,
-        Func<int, SamplingParameters> parametersForPrompt, int n, CancellationToken cancellation)
+        Func<int, SamplingParameters> parametersForPrompt, int n, IDiagnosticContext log, CancellationToken cancellation)
     {
-        var run = new GenerationRun(model, metrics, cancellation);
+        var run = new GenerationRun(model, metrics, log, cancellation);
         var requests = new List<(int FirstChoice, GenerationRequest Request)>();
         for (int p = 0; p < prompts.Count; p++)
         {

@@ -21,7 +21,7 @@ public static class GenerationStreaming
             {
                 if (chunkFor(item) is { } chunk) await sse.WriteAsync(chunk, cancellation);
             }
-            if (usageChunk is not null) await sse.WriteAsync(usageChunk(Usage(run)), cancellation);
+            if (usageChunk is not null) await sse.WriteAsync(usageChunk(run.Usage), cancellation);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -29,6 +29,4 @@ public static class GenerationStreaming
         }
         await sse.DoneAsync(cancellation);
     }
-
-    public static Usage Usage(GenerationRun run) => new(run.PromptTokens, run.CompletionTokens, run.PromptTokens + run.CompletionTokens);
 }

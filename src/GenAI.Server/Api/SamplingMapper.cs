@@ -23,7 +23,7 @@ public static class SamplingMapper
 
         bool beams = f.UseBeamSearch == true || f.NumBeams > 1;
         int numBeams = beams ? f.NumBeams ?? Math.Max(n, 4) : 1;
-        var stops = Strings(f.Stop, "stop").Concat(extraStops).ToList();
+        var requestStops = Strings(f.Stop, "stop").ToList();
         return new SamplingParameters
         {
             MaxTokens = maxTokens,
@@ -38,7 +38,8 @@ public static class SamplingMapper
             NoRepeatNgramSize = f.NoRepeatNgramSize ?? model.Defaults.NoRepeatNgramSize ?? 0,
             LogitBias = LogitBias(f.LogitBias),
             Seed = f.Seed,
-            Stop = beams ? Strings(f.Stop, "stop").ToList() : stops,
+            // Template stops are a safety net for sampling; beam search takes only what the client asked for.
+            Stop = beams ? requestStops : [.. requestStops, .. extraStops],
             StopTokenIds = [.. f.StopTokenIds ?? [], .. model.Defaults.EosTokenIds.Where(id => id != model.Tokenizer.EosTokenId && f.IgnoreEos != true)],
             IgnoreEos = f.IgnoreEos ?? false,
             LogProbs = logprobs,

@@ -107,9 +107,7 @@ public sealed class CorruptCheckpointTests : IDisposable
     {
         string folder = _temp.Path;
         TinyModels.SaveTo(folder);
-        var config = JsonNode.Parse(File.ReadAllText(_temp.File("config.json")))!;
-        config["n_inner"] = 32; // the checkpoint's MLP is 64 wide
-        File.WriteAllText(_temp.File("config.json"), config.ToJsonString());
+        SetConfig("n_inner", 32); // the checkpoint's MLP is 64 wide
         var e = Assert.Throws<CheckpointException>(() => ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" }));
         Assert.Equal("h.0.mlp.c_fc.weight", e.TensorName);
         Assert.Contains("does not match [16, 32]", e.Message);
@@ -120,9 +118,7 @@ public sealed class CorruptCheckpointTests : IDisposable
     {
         string folder = _temp.Path;
         TinyModels.SaveTo(folder);
-        var config = JsonNode.Parse(File.ReadAllText(_temp.File("config.json")))!;
-        config["model_type"] = "mamba";
-        File.WriteAllText(_temp.File("config.json"), config.ToJsonString());
+        SetConfig("model_type", "mamba");
         var e = Assert.Throws<CheckpointException>(() => ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" }));
         Assert.Contains("config.json", e.Message);
         Assert.Contains("unsupported model_type 'mamba'", e.Message);
@@ -133,9 +129,7 @@ public sealed class CorruptCheckpointTests : IDisposable
     {
         string folder = _temp.Path;
         TinyModels.SaveTo(folder);
-        var config = JsonNode.Parse(File.ReadAllText(_temp.File("config.json")))!;
-        config["n_head"] = 3;
-        File.WriteAllText(_temp.File("config.json"), config.ToJsonString());
+        SetConfig("n_head", 3);
         var e = Assert.Throws<CheckpointException>(() => ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" }));
         Assert.Contains("'n_head' must be a divisor of n_embd (16)", e.Message);
     }
@@ -148,6 +142,14 @@ public sealed class CorruptCheckpointTests : IDisposable
         File.Delete(WeightsPath);
         var e = Assert.Throws<CheckpointException>(() => ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" }));
         Assert.Contains("no model.safetensors", e.Message);
+    }
+
+    /// <summary>Changes one field of the saved config.json.</summary>
+    private void SetConfig(string field, JsonNode value)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(_temp.File("config.json")))!;
+        config[field] = value;
+        File.WriteAllText(_temp.File("config.json"), config.ToJsonString());
     }
 
     /// <summary>Reads the folder's weights, lets <paramref name="edit"/> change the name→tensor map, writes them back.</summary>

@@ -35,9 +35,6 @@ public sealed class Gpt2Attention : nn.Module
         register_module("c_proj", _output);
     }
 
-    /// <summary>The output projection (initialized with a depth-scaled std for training).</summary>
-    public LinearLayer OutputProjection => _output;
-
     /// <summary>Attends <paramref name="x"/> [batch, tokens, width] over itself and, with a cache, the cached past.</summary>
     public Tensor Apply(Tensor x, KvCache? cache, KvCacheStep? step)
     {

@@ -23,9 +23,6 @@ public sealed class Gpt2Mlp : nn.Module
         register_module("c_proj", _down);
     }
 
-    /// <summary>The output projection (initialized with a depth-scaled std for training).</summary>
-    public LinearLayer OutputProjection => _down;
-
     /// <summary>Applies the block.</summary>
     public Tensor Apply(Tensor x)
     {
