@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+using GenAI.Core.Models;
+using GenAI.Core.Runtime;
+using GenAI.Core.Tokenization;
+
+namespace GenAI.Training.Jobs;
+
+/// <summary>How a job run ended.</summary>
+public enum JobOutcome
+{
+    /// <summary>Succeeded, failed, or found cancelled: the job is finished.</summary>
+    Finished,
+    /// <summary>Stopped by its cancellation token (cancel, shutdown, or a lost lease): the caller decides what it means.</summary>
+    Stopped,
+    /// <summary>The worker lost its lease: another worker owns the job now.</summary>
+    LeaseLost,
+}
+
+/// <summary>
+/// Runs one claimed job on the calling thread: reads and tokenizes its files, resolves its hyperparameters, trains
+/// (resuming from <c>&lt;data root&gt;/jobs/&lt;id&gt;/checkpoint</c>), publishes the model and records every stage as
+/// a job event. The caller holds the lease and renews it meanwhile.
+/// </summary>
+public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
+{
+    /// <summary>The published name of a job's model: <c>{base}-ft[-{suffix}]-{8 chars of the id}</c>, chars [A-Za-z0-9._-] only.</summary>
+    public static string FineTunedModelName(JobRecord job)
+    {
+        static string Clean(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
+        string suffix = string.IsNullOrEmpty(job.Suffix) ? "" : "-" + Clean(job.Suffix);
+        return $"{Clean(job.Model).Trim('.')}-ft{suffix}-{job.Id[(job.Id.IndexOf('-') + 1)..][..8].ToLowerInvariant()}";
+    }
+
+    /// <summary>The job's working folder (checkpoint and training output).</summary>
+    public string WorkFolder(string jobId) => Path.Combine(store.DataRoot, "jobs", jobId);
+
+    /// <summary>Runs <paramref name="job"/> as <paramref name="owner"/> until it finishes or <paramref name="cancellation"/> stops it.</summary>
+    public JobOutcome Run(JobRecord job, string owner, CancellationToken cancellation)
+    {
+        try
+        {
+            Execute(job, owner, cancellation);
+            return JobOutcome.Finished;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return JobOutcome.Stopped;
+        }
+        catch (LeaseLostException)
+        {
+            return JobOutcome.LeaseLost;
+        }
+        catch (Exception e)
+        {
+            string code = e is InvalidDataException or ArgumentException or FileNotFoundException ? "invalid_training_data" : "training_error";
+            string? param = (e as ArgumentException)?.ParamName;
+            log.WriteLine($"job {job.Id} failed: {e}");
+            Check(store.Fail(job.Id, owner, new JobError(code, e.Message, param)));
+            store.AddEvent(job.Id, "error", $"Fine-tuning job failed: {e.Message}");
+            return JobOutcome.Finished;
+        }
+    }
+
+    private void Execute(JobRecord job, string owner, CancellationToken cancellation)
+    {
+        bool resuming = job.Status == JobStatus.Running;
+        if (!resuming) store.AddEvent(job.Id, "info", $"Validating training file: {job.TrainingFile}");
+        var train = ReadFile(job.TrainingFile, "training_file");
+        var validation = job.ValidationFile is null ? null : ReadFile(job.ValidationFile, "validation_file");
+        if (!resuming) Check(store.SetStatus(job.Id, owner, JobStatus.Queued));
+        cancellation.ThrowIfCancellationRequested();
+
+        TorchRuntime.EnsureAvailable();
+        var tokenizer = TokenizerLoader.Load(job.ModelFolder);
+        using var data = TrainingSeam.Dataset(train, validation, tokenizer);
+        using var model = ModelLoader.Load(job.ModelFolder, new ModelLoadOptions { Device = "cpu" });
+        var plan = FineTuningPlan.Resolve(job.Hyperparameters, data.Sizes.Train, data.Sizes.Validation, model.Config.ContextLength);
+        Check(store.SetPlan(job.Id, owner, plan, (long)plan.Steps * plan.BatchSize * plan.BlockSize));
+        Check(store.SetStatus(job.Id, owner, JobStatus.Running));
+        string checkpoint = Path.Combine(WorkFolder(job.Id), "checkpoint");
+        store.AddEvent(job.Id, "info", resuming
+            ? "Fine-tuning job resumed" + (Directory.Exists(checkpoint) ? " from its last checkpoint" : "")
+            : $"Fine-tuning job started: {plan.Steps} steps of {plan.BatchSize} x {plan.BlockSize} tokens");
+
+        string output = Path.Combine(WorkFolder(job.Id), "output");
+        if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+        var options = plan.ToTrainingOptions(job.Seed);
+        TrainingSeam.Train(model, tokenizer, data, options, output, log, checkpoint, plan.CheckpointInterval,
+            step => ReportStep(job.Id, plan, step), cancellation);
+
+        CopyMissingFiles(job.ModelFolder, output);
+        string name = FineTunedModelName(job);
+        TrainingSeam.Publish(modelsRoot, name, output);
+        store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
+        Check(store.Succeed(job.Id, owner, name));
+        store.AddEvent(job.Id, "info", "The job has successfully completed");
+        Directory.Delete(WorkFolder(job.Id), recursive: true);
+    }
+
+    private IReadOnlyList<string> ReadFile(string fileId, string field)
+    {
+        var file = store.GetFile(fileId) ?? throw new ArgumentException($"the file {fileId} no longer exists", field);
+        try
+        {
+            return TrainingSeam.ReadDocuments(Path.Combine(store.DataRoot, file.Path));
+        }
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException or IOException)
+        {
+            throw new ArgumentException($"{field} {fileId}: {e.Message}", field, e);
+        }
+    }
+
+    /// <summary>Metrics every <see cref="FineTuningPlan.MetricsInterval"/> steps, at evaluations and at the last step.</summary>
+    private void ReportStep(string jobId, FineTuningPlan plan, StepReport step)
+    {
+        if (step.Evaluation is null && step.Step % plan.MetricsInterval != 0 && step.Step != step.MaxSteps) return;
+        var data = new Dictionary<string, object>
+        {
+            ["step"] = step.Step,
+            ["total_steps"] = step.MaxSteps,
+            ["train_loss"] = Math.Round(step.Evaluation?.TrainLoss ?? step.Loss, 5),
+            ["learning_rate"] = step.LearningRate,
+        };
+        if (step.Evaluation is { } e) data["valid_loss"] = Math.Round(e.ValidationLoss, 5);
+        if (step.TokensPerSecond > 0) data["tokens_per_second"] = Math.Round(step.TokensPerSecond);
+        string message = string.Create(CultureInfo.InvariantCulture, $"Step {step.Step}/{step.MaxSteps}: training loss={data["train_loss"]}")
+            + (data.TryGetValue("valid_loss", out var v) ? string.Create(CultureInfo.InvariantCulture, $", validation loss={v}") : "");
+        store.AddEvent(jobId, "info", message, "metrics", data);
+    }
+
+    /// <summary>Tokenizer settings, chat template and generation defaults the trainer does not write come from the base model.</summary>
+    private static void CopyMissingFiles(string from, string to)
+    {
+        foreach (string file in Directory.EnumerateFiles(from))
+        {
+            string target = Path.Combine(to, Path.GetFileName(file));
+            if (!File.Exists(target) && !file.EndsWith(".safetensors", StringComparison.Ordinal) && !file.EndsWith(".bin", StringComparison.Ordinal))
+            {
+                File.Copy(file, target);
+            }
+        }
+    }
+
+    private static void Check(bool stillLeased)
+    {
+        if (!stillLeased) throw new LeaseLostException();
+    }
+
+    private sealed class LeaseLostException : Exception;
+}

@@ -1,0 +1,333 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace GenAI.Training.Jobs;
+
+/// <summary>
+/// The durable record of uploaded files, fine-tuning jobs and their events: SQLite at <c>&lt;data root&gt;/genai.db</c>
+/// in WAL mode, shared by the server and any number of worker processes. Every method opens its own (pooled)
+/// connection and is one statement or one transaction, so callers on any thread or process see a consistent state.
+/// A worker owns a job through a lease (owner id + expiry) that it renews; a lease that runs out lets another claim it.
+/// </summary>
+public sealed class JobStore : IDisposable
+{
+    /// <summary>The database file's name inside the data root.</summary>
+    public const string FileName = "genai.db";
+
+    private const string Live = $"('{JobStatus.ValidatingFiles}', '{JobStatus.Queued}', '{JobStatus.Running}')";
+    private readonly string _connectionString;
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="dataRoot"/>.</summary>
+    public JobStore(string dataRoot)
+    {
+        DataRoot = Path.GetFullPath(dataRoot);
+        Directory.CreateDirectory(DataRoot);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(DataRoot, FileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = Open();
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+        Execute(connection, """
+            CREATE TABLE IF NOT EXISTS files (
+                id TEXT PRIMARY KEY, filename TEXT NOT NULL, purpose TEXT NOT NULL, bytes INTEGER NOT NULL,
+                created_at INTEGER NOT NULL, path TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS jobs (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                model TEXT NOT NULL, model_folder TEXT NOT NULL, training_file TEXT NOT NULL, validation_file TEXT,
+                hyperparameters TEXT NOT NULL, plan TEXT, suffix TEXT, seed INTEGER NOT NULL, status TEXT NOT NULL,
+                fine_tuned_model TEXT, finished_at INTEGER, error TEXT, trained_tokens INTEGER,
+                lease_owner TEXT, lease_expires INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, metadata TEXT);
+            CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
+            CREATE TABLE IF NOT EXISTS job_events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, job_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+                level TEXT NOT NULL, message TEXT NOT NULL, type TEXT NOT NULL, data TEXT);
+            CREATE INDEX IF NOT EXISTS job_events_job ON job_events(job_id, seq);
+            """);
+    }
+
+    /// <summary>The data root (absolute).</summary>
+    public string DataRoot { get; }
+
+    /// <summary>True when <paramref name="dataRoot"/> holds a store (a worker need not create one just to find it empty).</summary>
+    public static bool Exists(string dataRoot) => File.Exists(Path.Combine(dataRoot, FileName));
+
+    /// <summary>A new id: <paramref name="prefix"/>, a dash and 24 random letters and digits (OpenAI's id shape).</summary>
+    public static string NewId(string prefix) =>
+        prefix + "-" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
+
+    /// <summary>The clock, in Unix seconds.</summary>
+    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    // ---- files ----
+
+    /// <summary>Records an uploaded file (its content is already in place).</summary>
+    public void AddFile(StoredFile file)
+    {
+        using var c = Open();
+        Execute(c, "INSERT INTO files (id, filename, purpose, bytes, created_at, path) VALUES ($id, $filename, $purpose, $bytes, $created, $path)",
+            ("$id", file.Id), ("$filename", file.Filename), ("$purpose", file.Purpose), ("$bytes", file.Bytes), ("$created", file.CreatedAt), ("$path", file.Path));
+    }
+
+    /// <summary>The file, or null.</summary>
+    public StoredFile? GetFile(string id)
+    {
+        using var c = Open();
+        return Query(c, "SELECT * FROM files WHERE id = $id", ReadFile, ("$id", id)).FirstOrDefault();
+    }
+
+    /// <summary>All files, newest first.</summary>
+    public IReadOnlyList<StoredFile> ListFiles()
+    {
+        using var c = Open();
+        return Query(c, "SELECT * FROM files ORDER BY created_at DESC, rowid DESC", ReadFile);
+    }
+
+    /// <summary>Forgets the file; returns it (to delete its content), or null when there was none.</summary>
+    public StoredFile? DeleteFile(string id)
+    {
+        using var c = Open();
+        return Query(c, "DELETE FROM files WHERE id = $id RETURNING *", ReadFile, ("$id", id)).FirstOrDefault();
+    }
+
+    // ---- jobs ----
+
+    /// <summary>Records a new job (status <see cref="JobStatus.ValidatingFiles"/> unless set otherwise) and returns it as stored.</summary>
+    public JobRecord CreateJob(JobRecord job)
+    {
+        using var c = Open();
+        return Query(c, """
+            INSERT INTO jobs (id, created_at, model, model_folder, training_file, validation_file, hyperparameters, suffix, seed, status, metadata)
+            VALUES ($id, $created, $model, $folder, $train, $valid, $hyper, $suffix, $seed, $status, $metadata) RETURNING *
+            """, ReadJob, ("$id", job.Id), ("$created", job.CreatedAt), ("$model", job.Model), ("$folder", job.ModelFolder),
+            ("$train", job.TrainingFile), ("$valid", job.ValidationFile), ("$hyper", ToJson(job.Hyperparameters)), ("$suffix", job.Suffix),
+            ("$seed", job.Seed), ("$status", job.Status), ("$metadata", job.Metadata is null ? null : ToJson(job.Metadata))).Single();
+    }
+
+    /// <summary>The job, or null.</summary>
+    public JobRecord? GetJob(string id)
+    {
+        using var c = Open();
+        return Query(c, "SELECT * FROM jobs WHERE id = $id", ReadJob, ("$id", id)).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> jobs, newest first, older than the job <paramref name="after"/> when given (OpenAI's
+    /// cursor); <c>HasMore</c> says whether more follow.
+    /// </summary>
+    public (IReadOnlyList<JobRecord> Jobs, bool HasMore) ListJobs(string? after, int limit)
+    {
+        using var c = Open();
+        var rows = Query(c, """
+            SELECT * FROM jobs WHERE $after IS NULL OR seq < COALESCE((SELECT seq FROM jobs WHERE id = $after), -1)
+            ORDER BY seq DESC LIMIT $limit
+            """, ReadJob, ("$after", after), ("$limit", limit + 1));
+        return (rows.Take(limit).ToList(), rows.Count > limit);
+    }
+
+    /// <summary>
+    /// Claims the oldest job that is not finished and not leased (or whose lease ran out: its worker died) for
+    /// <paramref name="owner"/> until <paramref name="lease"/> from now; null when there is none.
+    /// </summary>
+    public JobRecord? TryClaim(string owner, TimeSpan lease)
+    {
+        using var c = Open();
+        long now = NowMs;
+        return Query(c, $"""
+            UPDATE jobs SET lease_owner = $owner, lease_expires = $expires
+            WHERE seq = (SELECT seq FROM jobs WHERE status IN {Live} AND (lease_owner IS NULL OR lease_expires < $now) ORDER BY seq LIMIT 1)
+            RETURNING *
+            """, ReadJob, ("$owner", owner), ("$expires", now + (long)lease.TotalMilliseconds), ("$now", now)).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Extends <paramref name="owner"/>'s lease on the job; returns null when the owner no longer holds it (it ran out
+    /// and another worker claimed it, or the job was cancelled before a worker took it), else whether a cancel was asked for.
+    /// </summary>
+    public bool? RenewLease(string jobId, string owner, TimeSpan lease)
+    {
+        using var c = Open();
+        var rows = Query(c, $"""
+            UPDATE jobs SET lease_expires = $expires WHERE id = $id AND lease_owner = $owner AND status IN {Live}
+            RETURNING cancel_requested
+            """, r => r.GetInt64(0) != 0, ("$id", jobId), ("$owner", owner), ("$expires", NowMs + (long)lease.TotalMilliseconds));
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>Moves a leased job to <paramref name="status"/>; false when <paramref name="owner"/> lost the lease.</summary>
+    public bool SetStatus(string jobId, string owner, string status) =>
+        UpdateLeased(jobId, owner, "status = $status", ("$status", status));
+
+    /// <summary>Records the resolved hyperparameters of a leased job.</summary>
+    public bool SetPlan(string jobId, string owner, FineTuningPlan plan, long trainedTokens) =>
+        UpdateLeased(jobId, owner, "plan = $plan, trained_tokens = $tokens", ("$plan", ToJson(plan)), ("$tokens", trainedTokens));
+
+    /// <summary>Finishes a leased job successfully with its published model.</summary>
+    public bool Succeed(string jobId, string owner, string fineTunedModel) =>
+        UpdateLeased(jobId, owner, $"status = '{JobStatus.Succeeded}', fine_tuned_model = $model, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
+            ("$model", fineTunedModel), ("$now", Now));
+
+    /// <summary>Finishes a leased job as failed.</summary>
+    public bool Fail(string jobId, string owner, JobError error) =>
+        UpdateLeased(jobId, owner, $"status = '{JobStatus.Failed}', error = $error, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
+            ("$error", ToJson(error)), ("$now", Now));
+
+    /// <summary>Finishes a leased job as cancelled (its worker stopped it on request).</summary>
+    public bool MarkCancelled(string jobId, string owner) =>
+        UpdateLeased(jobId, owner, $"status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL", ("$now", Now));
+
+    /// <summary>Gives a leased job back (a worker shutting down): queued again, to resume from its checkpoint.</summary>
+    public bool Release(string jobId, string owner) =>
+        UpdateLeased(jobId, owner, $"status = '{JobStatus.Queued}', lease_owner = NULL, lease_expires = NULL");
+
+    /// <summary>
+    /// Cancels a job: at once when no worker holds it, else by asking its worker (which stops at its next heartbeat).
+    /// Returns the job after the change (unchanged when it had already finished), or null when there is no such job.
+    /// </summary>
+    public JobRecord? RequestCancel(string jobId)
+    {
+        using var c = Open();
+        using var transaction = c.BeginTransaction();
+        long now = NowMs;
+        var job = Query(c, "SELECT * FROM jobs WHERE id = $id", ReadJob, ("$id", jobId)).FirstOrDefault();
+        if (job is null || JobStatus.IsTerminal(job.Status)) return job;
+        bool held = job.LeaseOwner is not null && job.LeaseExpiresAt >= now;
+        var updated = held
+            ? Query(c, "UPDATE jobs SET cancel_requested = 1 WHERE id = $id RETURNING *", ReadJob, ("$id", jobId)).Single()
+            : Query(c, $"""
+                UPDATE jobs SET cancel_requested = 1, status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL
+                WHERE id = $id RETURNING *
+                """, ReadJob, ("$id", jobId), ("$now", Now)).Single();
+        if (!held) InsertEvent(c, jobId, "info", "Job cancelled", "message", null);
+        transaction.Commit();
+        return updated;
+    }
+
+    // ---- events ----
+
+    /// <summary>Appends an event to the job's history.</summary>
+    public void AddEvent(string jobId, string level, string message, string type = "message", object? data = null)
+    {
+        using var c = Open();
+        InsertEvent(c, jobId, level, message, type, data is null ? null : ToJson(data));
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> events of the job, newest first, older than the event <paramref name="after"/>
+    /// when given; <c>HasMore</c> says whether more follow.
+    /// </summary>
+    public (IReadOnlyList<JobEvent> Events, bool HasMore) ListEvents(string jobId, string? after, int limit)
+    {
+        using var c = Open();
+        var rows = Query(c, """
+            SELECT * FROM job_events WHERE job_id = $job AND ($after IS NULL OR seq < COALESCE((SELECT seq FROM job_events WHERE id = $after), -1))
+            ORDER BY seq DESC LIMIT $limit
+            """, ReadEvent, ("$job", jobId), ("$after", after), ("$limit", limit + 1));
+        return (rows.Take(limit).ToList(), rows.Count > limit);
+    }
+
+    /// <summary>The job's events after <paramref name="afterSequence"/>, oldest first (for following a job live).</summary>
+    public IReadOnlyList<JobEvent> EventsSince(string jobId, long afterSequence)
+    {
+        using var c = Open();
+        return Query(c, "SELECT * FROM job_events WHERE job_id = $job AND seq > $after ORDER BY seq", ReadEvent, ("$job", jobId), ("$after", afterSequence));
+    }
+
+    /// <summary>Returns pooled connections, so the database file can be deleted.</summary>
+    public void Dispose()
+    {
+        using var c = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(c);
+    }
+
+    // ---- plumbing ----
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // Another process may hold the write lock for a moment: wait for it rather than fail.
+        Execute(connection, "PRAGMA busy_timeout = 10000;");
+        return connection;
+    }
+
+    private bool UpdateLeased(string jobId, string owner, string assignments, params (string, object?)[] parameters)
+    {
+        using var c = Open();
+        return Execute(c, $"UPDATE jobs SET {assignments} WHERE id = $id AND lease_owner = $owner AND status IN {Live}",
+            [.. parameters, ("$id", jobId), ("$owner", owner)]) == 1;
+    }
+
+    private static void InsertEvent(SqliteConnection c, string jobId, string level, string message, string type, string? data) =>
+        Execute(c, "INSERT INTO job_events (id, job_id, created_at, level, message, type, data) VALUES ($id, $job, $created, $level, $message, $type, $data)",
+            ("$id", NewId("ftevent")), ("$job", jobId), ("$created", Now), ("$level", level), ("$message", message), ("$type", type), ("$data", data));
+
+    private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read()) rows.Add(read(reader));
+        return rows;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static string ToJson<T>(T value) => JsonSerializer.Serialize(value, StoreJson.Options);
+
+    private static T? FromJson<T>(SqliteDataReader r, string column) where T : class =>
+        r[column] is string json ? JsonSerializer.Deserialize<T>(json, StoreJson.Options) : null;
+
+    private static string? Text(SqliteDataReader r, string column) => r[column] as string;
+
+    private static long? Integer(SqliteDataReader r, string column) => r[column] is long v ? v : null;
+
+    private static StoredFile ReadFile(SqliteDataReader r) =>
+        new(Text(r, "id")!, Text(r, "filename")!, Text(r, "purpose")!, Integer(r, "bytes")!.Value, Integer(r, "created_at")!.Value, Text(r, "path")!);
+
+    private static JobRecord ReadJob(SqliteDataReader r) => new()
+    {
+        Id = Text(r, "id")!,
+        Sequence = Integer(r, "seq")!.Value,
+        CreatedAt = Integer(r, "created_at")!.Value,
+        Model = Text(r, "model")!,
+        ModelFolder = Text(r, "model_folder")!,
+        TrainingFile = Text(r, "training_file")!,
+        ValidationFile = Text(r, "validation_file"),
+        Hyperparameters = FromJson<JobHyperparameters>(r, "hyperparameters") ?? new(),
+        Plan = FromJson<FineTuningPlan>(r, "plan"),
+        Suffix = Text(r, "suffix"),
+        Seed = (int)Integer(r, "seed")!.Value,
+        Status = Text(r, "status")!,
+        FineTunedModel = Text(r, "fine_tuned_model"),
+        FinishedAt = Integer(r, "finished_at"),
+        Error = FromJson<JobError>(r, "error"),
+        TrainedTokens = Integer(r, "trained_tokens"),
+        LeaseOwner = Text(r, "lease_owner"),
+        LeaseExpiresAt = Integer(r, "lease_expires"),
+        CancelRequested = Integer(r, "cancel_requested") == 1,
+        Metadata = FromJson<Dictionary<string, string>>(r, "metadata"),
+    };
+
+    private static JobEvent ReadEvent(SqliteDataReader r) =>
+        new(Text(r, "id")!, Integer(r, "seq")!.Value, Text(r, "job_id")!, Integer(r, "created_at")!.Value, Text(r, "level")!,
+            Text(r, "message")!, Text(r, "type")!, Text(r, "data"));
+}
