@@ -38,6 +38,8 @@ public static class ServerApp
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton<JobStores>();
+        builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
         {
@@ -45,7 +47,7 @@ public static class ServerApp
             {
                 Title = "GenAI",
                 Version = "v1",
-                Description = "OpenAI-compatible text generation: completions, chat completions, models, tokenizer, health and metrics.",
+                Description = "OpenAI-compatible text generation: completions, chat completions, models, files, fine-tuning jobs, tokenizer, health and metrics.",
             });
             string xml = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
@@ -78,6 +80,8 @@ public static class ServerApp
         v1.MapCompletions();
         v1.MapChat();
         v1.MapModels();
+        v1.MapFiles();
+        v1.MapFineTuning();
         app.MapTokenizer();
         app.MapHealth();
         var registry = app.Services.GetRequiredService<ServerMetrics>().Registry;

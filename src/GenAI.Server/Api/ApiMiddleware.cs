@@ -47,8 +47,9 @@ public sealed class ApiMiddleware(RequestDelegate next, IOptions<ServerOptions> 
         }
         finally
         {
-            var endpoint = http.GetEndpoint()?.DisplayName is { } name && http.Request.Path.HasValue ? http.Request.Path.Value! : "unmatched";
-            metrics.Requests.WithLabels(endpoint.StartsWith("/v1/models/", StringComparison.Ordinal) ? "/v1/models/{id}" : endpoint, http.Response.StatusCode.ToString()).Inc();
+            // The route template, not the path: ids (models, files, jobs) must not each become a metric series.
+            string endpoint = http.GetEndpoint() is RouteEndpoint route ? "/" + route.RoutePattern.RawText?.TrimStart('/') : "unmatched";
+            metrics.Requests.WithLabels(endpoint, http.Response.StatusCode.ToString()).Inc();
         }
     }
 

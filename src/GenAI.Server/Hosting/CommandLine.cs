@@ -12,6 +12,9 @@ public static class CommandLine
         ["--max-queued-requests"] = "MaxQueuedRequests",
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
+        ["--data-root"] = "DataRoot",
+        ["--max-upload-bytes"] = "MaxUploadBytes",
+        ["--in-process-worker"] = "InProcessWorker",
     };
 
     /// <summary>

@@ -54,4 +54,14 @@ public sealed class ServerOptions
 
     /// <summary>Logs as JSON lines instead of text.</summary>
     public bool JsonLogs { get; set; }
+
+    /// <summary>Folder of the job store (<c>genai.db</c>), uploaded files and job checkpoints (<c>--data-root</c>).</summary>
+    public string DataRoot { get; set; } = "data";
+
+    /// <summary>Largest uploaded training file in bytes (413 above it).</summary>
+    [Range(1024, 1L << 40)]
+    public long MaxUploadBytes { get; set; } = 256L << 20;
+
+    /// <summary>Runs the fine-tuning worker inside the server (single-machine default); false when a separate <c>GenAI.Worker run</c> does it.</summary>
+    public bool InProcessWorker { get; set; } = true;
 }
