@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+using GenAI.Core.Runtime;
+using GenAI.Training.Jobs;
+
+namespace GenAI.Worker;
+
+/// <summary>
+/// <c>run</c>: the fine-tuning worker process. Claims jobs from the store in the data root, trains them and publishes
+/// the models under the models root, until SIGTERM or Ctrl+C (the job in progress is checkpointed and released).
+/// </summary>
+internal static class RunCommand
+{
+    public static int Run(string[] args)
+    {
+        string? modelsRoot = null, dataRoot = null, workerId = null;
+        double pollSeconds = 2;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--models-root": modelsRoot = value; break;
+                case "--data-root": dataRoot = value; break;
+                case "--worker-id": workerId = value; break;
+                case "--poll-seconds":
+                    pollSeconds = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) && s is > 0 and <= 3600
+                        ? s : throw new ArgumentException($"--poll-seconds must be a number of seconds in (0, 3600], not '{value}'");
+                    break;
+                default: throw new ArgumentException($"unknown option {name} (known: --models-root, --data-root, --worker-id, --poll-seconds)");
+            }
+        }
+        if (modelsRoot is null || dataRoot is null) throw new ArgumentException("--models-root DIR and --data-root DIR are required");
+        TorchRuntime.EnsureAvailable(spinningWorkers: true);
+
+        var options = new JobWorkerOptions
+        {
+            ModelsRoot = Path.GetFullPath(modelsRoot),
+            DataRoot = Path.GetFullPath(dataRoot),
+            PollInterval = TimeSpan.FromSeconds(pollSeconds),
+        };
+        if (workerId is not null) options = options with { WorkerId = workerId };
+        using var stop = new CancellationTokenSource();
+        // SIGTERM (docker stop) and Ctrl+C stop the loop instead of the process: the job is checkpointed and released first.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var worker = new JobWorker(options, Console.Out);
+        worker.RunAsync(stop.Token).GetAwaiter().GetResult();
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+}
