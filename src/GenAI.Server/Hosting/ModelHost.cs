@@ -22,6 +22,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
     private readonly CancellationTokenSource _stopping = new();
     private Task _loading = Task.CompletedTask;
     private Task _watching = Task.CompletedTask;
+    private bool _disposed;
 
     /// <summary>Raised (on a loader thread) when a model revision starts being served.</summary>
     public event Action<ServedModel>? ModelLoaded;
@@ -286,10 +287,11 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stopping.Cancel();
         foreach (var slot in _slots.Values) slot.Current?.Dispose();
         _slots.Clear();
-        _stopping.Dispose();
     }
 }
 
