@@ -31,7 +31,7 @@ public static class ChatEndpoints
     private static async Task Chat(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
     {
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
-        var model = ModelResolver.Resolve(host, request.Model);
+        var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
         var turns = Turns(request.Messages);
         var prompt = Encode(model, turns);

@@ -29,7 +29,7 @@ public static class CompletionsEndpoints
     private static async Task Complete(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
     {
         var request = await JsonBody.ReadAsync<CompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
-        var model = ModelResolver.Resolve(host, request.Model);
+        var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
         if (!string.IsNullOrEmpty(request.Suffix)) throw ApiException.Invalid("suffix is not supported", "suffix");
         var prompts = Prompts(model, request.Prompt);

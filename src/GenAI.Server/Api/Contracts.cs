@@ -202,9 +202,23 @@ public sealed record ChatChoice(
 public sealed record ChatCompletionResponse(string Id, string Object, long Created, string Model, string SystemFingerprint, List<ChatChoice> Choices,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage);
 
-/// <summary>A served model (OpenAI's fields plus GenAI's).</summary>
-public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy, string Revision, string Architecture, long Parameters,
-    int ContextLength, string Dtype, string Device, string Status);
+/// <summary>
+/// A model (OpenAI's fields plus GenAI's). <c>status</c> is <c>ready</c> (a revision is serving), <c>loading</c> or
+/// <c>failed</c> (with <c>error</c>); <c>rejected_revisions</c> lists revisions that failed to load, with the reason.
+/// </summary>
+public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Revision,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Architecture,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Parameters,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ContextLength,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Dtype,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<RejectedRevision>? RejectedRevisions);
+
+/// <summary>A revision the server refused to serve, and why.</summary>
+public sealed record RejectedRevision(string Revision, string Reason);
 
 /// <summary>GET /v1/models.</summary>
 public sealed record ModelList(string Object, List<ModelCard> Data);

@@ -52,7 +52,7 @@ public static class FineTuningEndpoints
     {
         var request = await JsonBody.ReadAsync<CreateFineTuningJobRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
         if (string.IsNullOrEmpty(request.Model)) throw ApiException.Invalid("model is required: a model this server serves (GET /v1/models)", "model");
-        var model = ModelResolver.Resolve(host, request.Model);
+        var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         string trainingFile = CheckFile(stores, request.TrainingFile, "training_file", required: true)!;
         string? validationFile = CheckFile(stores, request.ValidationFile, "validation_file", required: false);
         if (request.Suffix is { } suffix && (suffix.Length > MaxSuffixLength || !suffix.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
@@ -79,7 +79,7 @@ public static class FineTuningEndpoints
             Id = JobStore.NewId("ftjob"),
             CreatedAt = JobStore.Now,
             Model = model.Id,
-            ModelFolder = Path.GetFullPath(model.Folder),
+            ModelFolder = Path.GetFullPath(model.Folder), // this revision's folder: the worker trains exactly these weights
             TrainingFile = trainingFile,
             ValidationFile = validationFile,
             Hyperparameters = hyperparameters,

@@ -6,11 +6,19 @@ namespace GenAI.Server.Api;
 /// <summary>Finds the model a request names, and encodes its text, with the API's errors.</summary>
 public static class ModelResolver
 {
-    public static ServedModel Resolve(ModelHost host, string? id)
+    /// <summary>
+    /// The newest revision of the model <paramref name="id"/> names, held for the rest of the request (the lease ends
+    /// with the response), so the request finishes on that revision even if a newer one is swapped in meanwhile.
+    /// </summary>
+    public static async Task<ServedModel> ResolveAsync(HttpContext http, ModelHost host, string? id)
     {
-        if (host.IsLoading && host.Find(id) is null) throw ApiException.NotReady("models are still loading; retry shortly");
-        var model = host.Find(id);
-        if (model is not null) return model;
+        var lease = await host.AcquireAsync(id, http.RequestAborted);
+        if (lease is not null)
+        {
+            http.Response.RegisterForDispose(lease);
+            return lease.Model;
+        }
+        if (host.IsLoading) throw ApiException.NotReady("models are still loading; retry shortly");
         if (!string.IsNullOrEmpty(id) && host.LoadErrors.TryGetValue(id, out string? reason))
         {
             throw ApiException.NotReady($"model '{id}' failed to load: {reason}");

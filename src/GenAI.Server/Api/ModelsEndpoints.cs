@@ -7,18 +7,27 @@ public static class ModelsEndpoints
 {
     public static RouteGroupBuilder MapModels(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/models", (ModelHost host) => Results.Json(new ModelList("list", host.Models.Select(Card).ToList()), JsonBody.Options))
-            .WithName("ListModels").WithSummary("List the served models with revision, architecture, size, context, dtype and device")
+        v1.MapGet("/models", (ModelHost host) => Results.Json(new ModelList("list", host.Slots.Select(Card).ToList()), JsonBody.Options))
+            .WithName("ListModels").WithSummary("List the models with revision, architecture, size, context, dtype, device, status and rejected revisions")
             .Produces<ModelList>();
         v1.MapGet("/models/{id}", (string id, ModelHost host) =>
-                Results.Json(Card(host.Find(id) ?? throw ApiException.NotFound($"the model '{id}' does not exist", "id")), JsonBody.Options))
-            .WithName("RetrieveModel").WithSummary("One served model")
+                Results.Json(Card(host.Slots.FirstOrDefault(s => s.Id == id) ?? throw ApiException.NotFound($"the model '{id}' does not exist", "id")), JsonBody.Options))
+            .WithName("RetrieveModel").WithSummary("One model")
             .Produces<ModelCard>().Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         return v1;
     }
 
-    private static ModelCard Card(ServedModel m) => new(m.Id, "model", m.Created, "genai", m.Revision, m.Model.Config.ModelType,
-        m.Model.ParameterCount, m.ContextLength, m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready");
+    private static ModelCard Card(ModelSlot slot)
+    {
+        var rejected = slot.Rejected.IsEmpty ? null
+            : slot.Rejected.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new RejectedRevision(r.Key, r.Value)).ToList();
+        if (slot.Current is not { } m)
+        {
+            return new ModelCard(slot.Id, "model", 0, "genai", null, null, null, null, null, null, slot.Error is null ? "loading" : "failed", slot.Error, rejected);
+        }
+        return new ModelCard(m.Id, "model", m.Created, "genai", m.Revision, m.Model.Config.ModelType, m.Model.ParameterCount, m.ContextLength,
+            m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready", null, rejected);
+    }
 }
 
 /// <summary>POST /tokenize and /detokenize (as vLLM).</summary>
@@ -29,7 +38,7 @@ public static class TokenizerEndpoints
         app.MapPost("/tokenize", async (HttpContext http, ModelHost host, Microsoft.Extensions.Options.IOptions<ServerOptions> options) =>
             {
                 var request = await JsonBody.ReadAsync<TokenizeRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
-                var model = ModelResolver.Resolve(host, request.Model);
+                var model = await ModelResolver.ResolveAsync(http, host, request.Model);
                 var tokens = ModelResolver.Encode(model, request.Prompt ?? throw ApiException.Invalid("prompt is required", "prompt"), "prompt");
                 return Results.Json(new TokenizeResponse(tokens.ToList(), tokens.Count, model.ContextLength), JsonBody.Options);
             })
@@ -38,7 +47,7 @@ public static class TokenizerEndpoints
         app.MapPost("/detokenize", async (HttpContext http, ModelHost host, Microsoft.Extensions.Options.IOptions<ServerOptions> options) =>
             {
                 var request = await JsonBody.ReadAsync<DetokenizeRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
-                var model = ModelResolver.Resolve(host, request.Model);
+                var model = await ModelResolver.ResolveAsync(http, host, request.Model);
                 var tokens = request.Tokens ?? throw ApiException.Invalid("tokens is required", "tokens");
                 int vocab = model.Tokenizer.VocabSize;
                 int bad = tokens.FindIndex(t => t < 0 || t >= vocab);
@@ -60,8 +69,7 @@ public static class HealthEndpoints
         app.MapGet("/health/ready", (ModelHost host) =>
             {
                 if (host.IsReady) return Results.Json(new { status = "ready", models = host.Models.Select(m => m.Id).ToList() });
-                string reason = host.IsLoading ? "models are still loading" : "no model is loaded: " + string.Join("; ", host.LoadErrors.Select(e => $"{e.Key}: {e.Value}"));
-                throw ApiException.NotReady(reason);
+                throw ApiException.NotReady(host.NotReadyReason);
             })
             .WithTags("Health").WithSummary("A model is loaded and serving").Produces(200).Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
         return app;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GenAI.Core.Checkpoints;
 using GenAI.Core.Generation;
 using GenAI.Core.Models;
 using GenAI.Core.Tokenization;
@@ -8,92 +9,233 @@ using TorchSharp;
 namespace GenAI.Server.Hosting;
 
 /// <summary>
-/// Loads the configured models in the background at start-up (so <c>/health</c> answers at once and
-/// <c>/health/ready</c> says when they are in) and owns them until shutdown. A model that fails to load is
-/// reported (log and <see cref="LoadErrors"/>) and the others are served.
+/// Serves every model given with <c>--model</c> and every model under the models root, and keeps them current:
+/// a new revision (a changed <c>current</c> pointer, see <see cref="ModelRepository"/>) or a new model folder is
+/// loaded and checked off to the side, then swapped in; requests already running finish on the revision they
+/// started with. A revision that fails to load or to pass <see cref="ModelCheck"/> is rejected with its reason
+/// (logged and listed by <c>GET /v1/models</c>) and the previous one keeps serving.
 /// </summary>
 public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost> logger) : IHostedService, IDisposable
 {
-    private readonly ConcurrentDictionary<string, ServedModel> _models = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _errors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ModelSlot> _slots = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
+    private readonly CancellationTokenSource _stopping = new();
     private Task _loading = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
+    private bool _disposed;
 
-    /// <summary>Raised (on a loader thread) when a model starts being served.</summary>
+    /// <summary>Raised (on a loader thread) when a model revision starts being served.</summary>
     public event Action<ServedModel>? ModelLoaded;
 
-    /// <summary>True once loading finished and at least one model is served.</summary>
-    public bool IsReady => _loading.IsCompleted && !_models.IsEmpty;
+    /// <summary>True once start-up loading finished and at least one model is served.</summary>
+    public bool IsReady => _loading.IsCompleted && _slots.Values.Any(s => s.Current is not null);
 
-    /// <summary>True while models are still loading.</summary>
+    /// <summary>True while start-up loading is under way.</summary>
     public bool IsLoading => !_loading.IsCompleted;
 
-    /// <summary>Models that failed to load, by id, with the reason.</summary>
-    public IReadOnlyDictionary<string, string> LoadErrors => _errors;
+    /// <summary>Models with no revision serving, by id, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> LoadErrors =>
+        _slots.Values.Where(s => s.Current is null && s.Error is not null).ToDictionary(s => s.Id, s => s.Error!);
 
-    /// <summary>The served models in configuration order.</summary>
-    public IReadOnlyList<ServedModel> Models
+    /// <summary>Every model the host knows, served or not, in order (given models first, then the root's).</summary>
+    public IReadOnlyList<ModelSlot> Slots
     {
         get
         {
-            lock (_order) return _order.Where(_models.ContainsKey).Select(id => _models[id]).ToList();
+            lock (_order) return _order.Select(id => _slots[id]).ToList();
         }
     }
 
-    /// <summary>The model with this id; with no id, the first model.</summary>
+    /// <summary>The revisions serving now, in order.</summary>
+    public IReadOnlyList<ServedModel> Models => Slots.Select(s => s.Current).OfType<ServedModel>().ToList();
+
+    /// <summary>The revision serving <paramref name="id"/> now; with no id, the first model's.</summary>
     public ServedModel? Find(string? id) =>
-        string.IsNullOrEmpty(id) ? Models.FirstOrDefault() : _models.GetValueOrDefault(id);
+        string.IsNullOrEmpty(id) ? Models.FirstOrDefault() : _slots.GetValueOrDefault(id)?.Current;
+
+    /// <summary>
+    /// A lease on the newest revision of <paramref name="id"/> (the first model with no id). A revision published but
+    /// not yet picked up by the watcher is loaded first, so a request that starts after a publish completed runs on it;
+    /// a model folder that just appeared under the root is loaded too. Null when there is no such model or it has no
+    /// revision serving.
+    /// </summary>
+    public async Task<ModelLease?> AcquireAsync(string? id, CancellationToken cancellation)
+    {
+        ModelSlot? slot = string.IsNullOrEmpty(id) ? Slots.FirstOrDefault(s => s.Current is not null) : _slots.GetValueOrDefault(id);
+        if (slot is null && !IsLoading && ModelRepository.IsValidName(id) && Directory.Exists(RootFolder))
+        {
+            string folder = Path.Combine(RootFolder, id!);
+            if (ModelRepository.IsModelFolder(folder)) slot = AddSlot(id!, folder);
+        }
+        if (slot is null) return null;
+        if (!IsLoading) await RefreshAsync(slot, cancellation).ConfigureAwait(false);
+        while (true)
+        {
+            var current = slot.Current;
+            if (current is null) return null;
+            if (current.TryAcquire() is { } lease) return lease;
+            // Retired between the read and the lease: the newer revision is in place now.
+            await Task.Yield();
+        }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loading = Task.Run(LoadAll, CancellationToken.None);
+        _loading = Task.Run(StartLoadingAsync, CancellationToken.None);
+        _watching = Task.Run(WatchAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
     /// <summary>Completes when start-up loading has finished (tests and tools wait on it).</summary>
     public Task WaitUntilLoadedAsync() => _loading;
 
-    private void LoadAll()
+    /// <summary>Looks for new models and revisions now (the watcher does this every <see cref="ServerOptions.ModelsPollSeconds"/>).</summary>
+    public async Task RefreshAllAsync(CancellationToken cancellation)
     {
-        foreach (var (id, folder) in ResolveFolders())
+        foreach (var (id, folder) in DiscoverFolders())
         {
-            lock (_order) _order.Add(id);
-            try
+            if (!_slots.ContainsKey(id)) AddSlot(id, folder);
+        }
+        foreach (var slot in Slots) await RefreshAsync(slot, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task StartLoadingAsync()
+    {
+        await RefreshAllAsync(_stopping.Token).ConfigureAwait(false);
+        if (_slots.IsEmpty) logger.LogError("No model to serve: give --model PATH or put model folders under {Root}", RootFolder);
+    }
+
+    /// <summary>Why nothing is served, for <c>/health/ready</c>.</summary>
+    public string NotReadyReason => IsLoading ? "models are still loading"
+        : _slots.IsEmpty ? $"no model to serve: give --model PATH or put model folders under {RootFolder}"
+        : "no model is loaded: " + string.Join("; ", LoadErrors.Select(e => $"{e.Key}: {e.Value}"));
+
+    private string RootFolder => Resolve(options.Value.ModelsRoot);
+
+    private async Task WatchAsync()
+    {
+        int seconds = options.Value.ModelsPollSeconds;
+        if (seconds <= 0) return;
+        try
+        {
+            await _loading.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                var started = DateTime.UtcNow;
-                var served = Load(id, folder);
-                _models[id] = served;
-                ModelLoaded?.Invoke(served);
-                logger.LogInformation("Serving model {Model} revision {Revision} from {Folder}: {Parameters:N0} parameters, {DType} on {Device}, context {Context} ({Seconds:F1} s)",
-                    id, served.Revision, folder, served.Model.ParameterCount, served.Model.DType, served.Device, served.ContextLength, (DateTime.UtcNow - started).TotalSeconds);
-            }
-            catch (Exception e)
-            {
-                _errors[id] = e.Message;
-                logger.LogError(e, "Model {Model} from {Folder} failed to load: {Reason}", id, folder, e.Message);
+                try
+                {
+                    await RefreshAllAsync(_stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Looking for new model revisions failed: {Reason}", e.Message);
+                }
             }
         }
-        if (_order.Count == 0)
+        catch (OperationCanceledException)
         {
-            _errors["(none)"] = $"no model to serve: give --model PATH or put model folders under {options.Value.ModelsRoot}";
-            logger.LogError("No model to serve: give --model PATH or put model folders under {Root}", options.Value.ModelsRoot);
         }
     }
 
-    private IEnumerable<(string Id, string Folder)> ResolveFolders()
+    /// <summary>Loads the slot's current revision when it is not the one serving (and not one already rejected).</summary>
+    private async Task RefreshAsync(ModelSlot slot, CancellationToken cancellation)
+    {
+        if (!NeedsLoad(slot, out _)) return;
+        await slot.LoadLock.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            if (!NeedsLoad(slot, out var location) || location is null) return;
+            // Loading blocks on file reads and libtorch: keep it off the request's thread-pool thread.
+            await Task.Factory.StartNew(() => Load(slot, location), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.LoadLock.Release();
+        }
+    }
+
+    private bool NeedsLoad(ModelSlot slot, out ModelLocation? location)
+    {
+        location = null;
+        try
+        {
+            location = ModelRepository.Locate(slot.Folder);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+        {
+            slot.Error ??= e.Message;
+            return false;
+        }
+        if (location is null)
+        {
+            if (slot.Current is null) slot.Error = $"{slot.Folder} is not a model folder (no {ModelConfig.FileName}, no {ModelRepository.CurrentPointer})";
+            return false;
+        }
+        if (slot.Current is { } current)
+        {
+            // A plain folder loads once; a folder with revisions reloads when its pointer moves.
+            if (location.Revision is null || current.Revision == location.Revision) return false;
+        }
+        return location.Revision is null ? !slot.FolderFailed : !slot.Rejected.ContainsKey(location.Revision);
+    }
+
+    private void Load(ModelSlot slot, ModelLocation location)
+    {
+        var started = DateTime.UtcNow;
+        try
+        {
+            var served = LoadRevision(slot.Id, location);
+            var previous = slot.Current;
+            slot.Current = served;
+            slot.Error = null;
+            ModelLoaded?.Invoke(served);
+            logger.LogInformation("Serving model {Model} revision {Revision} from {Folder}: {Parameters:N0} parameters, {DType} on {Device}, context {Context} ({Seconds:F1} s){Replaced}",
+                slot.Id, served.Revision, location.Folder, served.Model.ParameterCount, served.Model.DType, served.Device, served.ContextLength,
+                (DateTime.UtcNow - started).TotalSeconds, previous is null ? "" : $"; revision {previous.Revision} finishes its {previous.Leases} running requests");
+            previous?.Retire();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (location.Revision is null) slot.FolderFailed = true;
+            else slot.Rejected[location.Revision] = e.Message;
+            if (slot.Current is null) slot.Error = e.Message;
+            if (slot.Current is null)
+            {
+                logger.LogError(e, "Model {Model} from {Folder} failed to load: {Reason}", slot.Id, location.Folder, e.Message);
+            }
+            else
+            {
+                logger.LogError(e, "Model {Model}: revision {Revision} rejected, revision {Serving} keeps serving: {Reason}",
+                    slot.Id, location.Revision, slot.Current.Revision, e.Message);
+            }
+        }
+    }
+
+    private ModelSlot AddSlot(string id, string folder)
+    {
+        var slot = _slots.GetOrAdd(id, _ => new ModelSlot(id, folder));
+        lock (_order)
+        {
+            if (!_order.Contains(id)) _order.Add(id);
+        }
+        return slot;
+    }
+
+    /// <summary>The given models (ids from their folder names), then the models under the root not given already.</summary>
+    private IEnumerable<(string Id, string Folder)> DiscoverFolders()
     {
         var o = options.Value;
-        var given = o.Models.Where(m => !string.IsNullOrWhiteSpace(m)).ToList(); // an empty setting means none
-        var folders = given.Count > 0
-            ? given.Select(Resolve)
-            : Directory.Exists(Resolve(o.ModelsRoot))
-                ? Directory.EnumerateDirectories(Resolve(o.ModelsRoot)).Where(d => File.Exists(Path.Combine(d, ModelConfig.FileName))).Order()
-                : [];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string folder in folders)
+        var given = o.Models.Where(m => !string.IsNullOrWhiteSpace(m)).Select(Resolve).ToList(); // an empty setting means none
+        var seenIds = new HashSet<string>(_slots.Keys, StringComparer.Ordinal);
+        var seenFolders = new HashSet<string>(_slots.Values.Select(s => s.Folder), StringComparer.Ordinal);
+        var root = new ModelRepository(RootFolder);
+        var all = given.Concat(root.ModelNames().Select(root.ModelFolder));
+        foreach (string folder in all)
         {
+            if (!seenFolders.Add(folder)) continue;
             string id = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
-            if (!seen.Add(id)) id = $"{id}-{seen.Count}";
+            if (!seenIds.Add(id)) id = $"{id}-{seenIds.Count}";
+            seenIds.Add(id);
             yield return (id, folder);
         }
     }
@@ -101,7 +243,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
     /// <summary>Relative paths are taken from the working directory, as a user typing them expects.</summary>
     private static string Resolve(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
 
-    private ServedModel Load(string id, string folder)
+    private ServedModel LoadRevision(string id, ModelLocation location)
     {
         var o = options.Value;
         var dtype = o.DType switch
@@ -110,21 +252,19 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             "float16" => torch.ScalarType.Float16,
             _ => torch.ScalarType.Float32,
         };
+        string folder = location.Folder;
         var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = o.Device, DType = dtype });
         try
         {
             var tokenizer = TokenizerLoader.Load(folder);
-            if (tokenizer.VocabSize > model.Config.VocabSize)
-            {
-                throw new InvalidDataException($"{folder}: the tokenizer has {tokenizer.VocabSize} tokens but the model scores only {model.Config.VocabSize}");
-            }
+            ModelCheck.Check(model, tokenizer, folder);
             var defaults = GenerationDefaults.Load(folder);
             var engine = new InferenceEngine(model, tokenizer, new EngineOptions
             {
                 MaxBatchRows = o.MaxConcurrentSequences,
                 MaxQueuedRequests = o.MaxQueuedRequests,
             }, id);
-            return new ServedModel(id, folder, model, tokenizer, defaults, engine, model.Device.ToString());
+            return new ServedModel(id, folder, location.Revision, model, tokenizer, defaults, engine, model.Device.ToString());
         }
         catch
         {
@@ -135,12 +275,51 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_loading, _watching).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public void Dispose()
     {
-        foreach (var model in _models.Values) model.Dispose();
-        _models.Clear();
+        if (_disposed) return;
+        _disposed = true;
+        _stopping.Cancel();
+        foreach (var slot in _slots.Values) slot.Current?.Dispose();
+        _slots.Clear();
     }
+}
+
+/// <summary>One model name the host serves: where it comes from, the revision serving now, the revisions it refused.</summary>
+public sealed class ModelSlot(string id, string folder)
+{
+    private volatile ServedModel? _current;
+
+    public string Id { get; } = id;
+
+    /// <summary>The model folder (plain Hugging Face layout, or revisions with a current pointer).</summary>
+    public string Folder { get; } = folder;
+
+    /// <summary>The revision serving now.</summary>
+    public ServedModel? Current
+    {
+        get => _current;
+        internal set => _current = value;
+    }
+
+    /// <summary>Why the model has no revision serving, when it has none.</summary>
+    public string? Error { get; internal set; }
+
+    /// <summary>Revisions that failed to load or check, with the reason; they are not tried again.</summary>
+    public ConcurrentDictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A plain folder that failed to load; it is not tried again until the server restarts.</summary>
+    internal bool FolderFailed { get; set; }
+
+    internal SemaphoreSlim LoadLock { get; } = new(1, 1);
 }

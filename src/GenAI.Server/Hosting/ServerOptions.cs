@@ -11,8 +11,12 @@ public sealed class ServerOptions
     /// <summary>Model folders to serve (<c>--model PATH</c>, repeatable); the id is the folder name.</summary>
     public List<string> Models { get; set; } = [];
 
-    /// <summary>Folder whose sub-folders are served as models (<c>--models-root</c>); used when no model is given.</summary>
+    /// <summary>Folder whose sub-folders are served as models, besides any given with <c>--model</c> (<c>--models-root</c>); new models and revisions published there are loaded as they appear.</summary>
     public string ModelsRoot { get; set; } = "models";
+
+    /// <summary>Seconds between looks for new models and revisions under the models root and the given folders; 0 turns the watcher off (requests still pick up a new revision).</summary>
+    [Range(0, 3600)]
+    public int ModelsPollSeconds { get; set; } = 2;
 
     /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "auto";

@@ -24,12 +24,17 @@ public enum JobOutcome
 /// </summary>
 public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
 {
-    /// <summary>The published name of a job's model: <c>{base}-ft[-{suffix}]-{8 chars of the id}</c>, chars [A-Za-z0-9._-] only.</summary>
+    /// <summary>
+    /// The published name of a job's model: <c>{base}-ft[-{suffix}]-{8 chars of the id}</c>, chars [A-Za-z0-9._-] only
+    /// (a valid <see cref="GenAI.Core.Checkpoints.ModelRepository"/> name).
+    /// </summary>
     public static string FineTunedModelName(JobRecord job)
     {
         static string Clean(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
         string suffix = string.IsNullOrEmpty(job.Suffix) ? "" : "-" + Clean(job.Suffix);
-        return $"{Clean(job.Model).Trim('.')}-ft{suffix}-{job.Id[(job.Id.IndexOf('-') + 1)..][..8].ToLowerInvariant()}";
+        string model = Clean(job.Model).TrimStart('.', '-');
+        if (model.Length > 64) model = model[..64];
+        return $"{model}-ft{suffix}-{job.Id[(job.Id.IndexOf('-') + 1)..][..8].ToLowerInvariant()}";
     }
 
     /// <summary>The job's working folder (checkpoint and training output).</summary>

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using GenAI.Core.Checkpoints;
 using GenAI.Core.Models;
 using GenAI.Core.Tokenization;
 
@@ -86,16 +86,15 @@ internal static class TrainingSeam
         }
     }
 
-    /// <summary>Publishes <paramref name="fromFolder"/> as model <paramref name="name"/> under <paramref name="modelsRoot"/>.</summary>
+    /// <summary>
+    /// Publishes <paramref name="fromFolder"/> as the next revision of model <paramref name="name"/> under
+    /// <paramref name="modelsRoot"/> (validated, written aside, fsynced, renamed, current pointer swapped).
+    /// A job that crashed after publishing and ran again does not publish twice.
+    /// </summary>
     public static void Publish(string modelsRoot, string name, string fromFolder)
     {
-        // Interim: copy aside then rename into place, until ModelRepository.Publish lands.
-        string target = Path.Combine(modelsRoot, name);
-        if (Directory.Exists(target)) return; // published before a crash
-        Directory.CreateDirectory(modelsRoot);
-        string temp = Path.Combine(modelsRoot, "." + name + ".tmp-" + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(temp);
-        foreach (string file in Directory.EnumerateFiles(fromFolder)) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
-        Directory.Move(temp, target);
+        var repository = new ModelRepository(modelsRoot);
+        if (File.Exists(Path.Combine(repository.ModelFolder(name), ModelRepository.CurrentPointer))) return;
+        repository.Publish(name, fromFolder);
     }
 }

@@ -1,0 +1,40 @@
+using GenAI.Core.Checkpoints;
+using GenAI.Core.Runtime;
+
+namespace GenAI.Worker;
+
+/// <summary><c>publish</c>: checks a model folder and publishes it as the next revision of a model under a models root.</summary>
+internal static class PublishCommand
+{
+    public static int Run(string[] args)
+    {
+        string? root = null, name = null, from = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string option = args[i];
+            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value");
+            switch (option)
+            {
+                case "--models-root": root = value; break;
+                case "--name": name = value; break;
+                case "--from": from = value; break;
+                default: throw new ArgumentException($"unknown option {option} (publish takes --models-root DIR --name NAME --from FOLDER)");
+            }
+        }
+        if (root is null || name is null || from is null) throw new ArgumentException("publish needs --models-root DIR --name NAME --from FOLDER");
+        if (!ModelRepository.IsValidName(name)) throw new ArgumentException($"--name '{name}' is not a valid model name (1-128 of A-Z a-z 0-9 . _ -, not starting with . or -)");
+        if (!Directory.Exists(from)) throw new ArgumentException($"--from: no folder {from}");
+        TorchRuntime.EnsureAvailable();
+        try
+        {
+            var published = new ModelRepository(root).Publish(name, from);
+            Console.WriteLine($"published {published.Name} {published.Revision} at {published.Folder}");
+            return 0;
+        }
+        catch (CheckpointException e)
+        {
+            Console.Error.WriteLine($"error: refused to publish: {e.Message}");
+            return 1;
+        }
+    }
+}
