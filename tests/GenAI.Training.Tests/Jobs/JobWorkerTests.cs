@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.Json;
+using GenAI.Core.Checkpoints;
+using GenAI.Training.Jobs;
+
+namespace GenAI.Training.Tests.Jobs;
+
+/// <summary>The worker loop on the fixture model: claim, train a few steps, publish, record; cancel and failure paths.</summary>
+public sealed class JobWorkerTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "genai-worker-" + Guid.NewGuid().ToString("N"));
+
+    private string DataRoot => Path.Combine(_root, "data");
+    private string ModelsRoot => Path.Combine(_root, "models");
+
+    internal static string Gpt2Tiny
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "GenAI.sln"))) return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "fixtures", "gpt2-tiny"));
+            }
+            throw new InvalidOperationException("GenAI.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    internal static string TrainingText => string.Concat(Enumerable.Repeat("To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.\n", 80));
+
+    private JobWorker Worker(string id = "test-worker") => new(new JobWorkerOptions
+    {
+        DataRoot = DataRoot,
+        ModelsRoot = ModelsRoot,
+        WorkerId = id,
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        LeaseDuration = TimeSpan.FromSeconds(5),
+    }, TextWriter.Null);
+
+    private static async Task<StoredFile> UploadAsync(JobStore store, string text, string name = "train.txt") =>
+        await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), name, FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
+
+    private static JobRecord Job(StoredFile file, int maxSteps) => JobStoreTests.NewJob(Gpt2Tiny, new JobHyperparameters { MaxSteps = maxSteps, BatchSize = 2 })
+        with { TrainingFile = file.Id, Suffix = "bard" };
+
+    [Fact]
+    public async Task AWorkerTrainsPublishesAndRecordsTheJob()
+    {
+        using var store = new JobStore(DataRoot);
+        var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 3));
+        using var worker = Worker();
+
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        Assert.False(await worker.RunOnceAsync(CancellationToken.None)); // nothing left
+
+        var done = store.GetJob(job.Id)!;
+        Assert.True(done.Status == JobStatus.Succeeded, done.Error?.Message);
+        Assert.Equal(JobRunner.FineTunedModelName(done), done.FineTunedModel);
+        Assert.StartsWith("gpt2-tiny-ft-bard-", done.FineTunedModel);
+        Assert.True(ModelRepository.IsValidName(done.FineTunedModel));
+        Assert.Equal(3, done.Plan?.Steps);
+        Assert.Equal((2, 128), (done.Plan?.BatchSize, done.Plan?.BlockSize));
+        Assert.Equal(3L * 2 * 128, done.TrainedTokens);
+
+        // Published as a revision the server can serve, tokenizer and generation settings included.
+        var repository = new ModelRepository(ModelsRoot);
+        Assert.Equal(["rev-0001"], repository.Revisions(done.FineTunedModel!));
+        string revision = Path.Combine(repository.ModelFolder(done.FineTunedModel!), ModelRepository.RevisionsFolder, "rev-0001");
+        foreach (string file in new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer_config.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(revision, file)), file);
+        }
+        Assert.False(Directory.Exists(Path.Combine(DataRoot, "jobs", job.Id))); // working files cleaned up
+
+        var events = store.EventsSince(job.Id, 0);
+        var messages = events.Select(e => e.Message).ToList();
+        Assert.StartsWith("Validating training file", messages[0]);
+        Assert.StartsWith("Fine-tuning job started", messages[1]);
+        Assert.Equal($"New fine-tuned model created: {done.FineTunedModel}", messages[^2]);
+        Assert.Equal("The job has successfully completed", messages[^1]);
+        var metrics = events.Where(e => e.Type == "metrics").Select(e => JsonDocument.Parse(e.Data!).RootElement).ToList();
+        Assert.NotEmpty(metrics);
+        Assert.Equal(3, metrics[^1].GetProperty("step").GetInt32());
+        Assert.True(metrics[^1].GetProperty("train_loss").GetDouble() > 0);
+        Assert.True(metrics[^1].TryGetProperty("learning_rate", out _));
+    }
+
+    [Fact]
+    public async Task ACancelAskedOfADeadWorkerEndsTheJobWhenAnotherClaimsIt()
+    {
+        using var store = new JobStore(DataRoot);
+        var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 3));
+        Assert.NotNull(store.TryClaim("dead-worker", TimeSpan.FromMilliseconds(200)));
+        Assert.True(store.RequestCancel(job.Id)!.CancelRequested); // still leased: only asked
+        await Task.Delay(300);
+
+        using var worker = Worker();
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(JobStatus.Cancelled, store.GetJob(job.Id)!.Status);
+        Assert.Equal("Job cancelled", store.EventsSince(job.Id, 0)[^1].Message);
+        Assert.False(Directory.Exists(ModelsRoot));
+    }
+
+    [Fact]
+    public async Task AJobWhoseDataIsGoneFailsSayingWhich()
+    {
+        using var store = new JobStore(DataRoot);
+        var file = await UploadAsync(store, TrainingText);
+        var job = store.CreateJob(Job(file, maxSteps: 3));
+        Assert.True(new FileStore(store).Delete(file.Id));
+
+        using var worker = Worker();
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        var failed = store.GetJob(job.Id)!;
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Equal("training_file", failed.Error?.Param);
+        Assert.Contains(file.Id, failed.Error?.Message);
+        Assert.Equal("error", store.EventsSince(job.Id, 0)[^1].Level);
+    }
+
+    [Fact]
+    public async Task UploadsAreCheckedAsTrainingData()
+    {
+        using var store = new JobStore(DataRoot);
+        var bad = await Assert.ThrowsAsync<InvalidDataException>(() => UploadAsync(store, "{\"text\": \"ok\"}\n\n{\"nope\": 1}\n", "data.jsonl"));
+        Assert.Contains("line 3", bad.Message);
+        Assert.Equal("purpose", (await Assert.ThrowsAsync<ArgumentException>(() =>
+            new FileStore(store).SaveAsync(new MemoryStream([65]), "a.txt", "batch", 100, CancellationToken.None))).ParamName);
+        await Assert.ThrowsAsync<FileTooLargeException>(() =>
+            new FileStore(store).SaveAsync(new MemoryStream(new byte[101]), "a.txt", FileStore.FineTunePurpose, 100, CancellationToken.None));
+        Assert.Empty(store.ListFiles());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(DataRoot, "files"))); // no temp files left behind
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+}
