@@ -25,8 +25,10 @@ public sealed class PublishedAppTests(ITestOutputHelper output) : IDisposable
         // The entry point runs a dll that the image copies from a build stage's publish output: publish it the same way.
         Assert.Equal("dotnet", image.Entrypoint[0]);
         string serverFolder = Path.GetDirectoryName(image.Entrypoint[1])!;
-        var copy = image.Copies.Single(c => c.FromStage is not null && c.Destination.TrimEnd('/') == serverFolder);
-        var publish = image.DotnetPublishCalls(image.Stage(copy.FromStage!)).Single(call => OutputOption(call) == copy.Source.TrimEnd('/'));
+        var copy = image.Copies.SingleOrDefault(c => c.FromStage is not null && c.Destination.TrimEnd('/') == serverFolder);
+        Assert.True(copy is not null, $"no COPY --from=STAGE puts anything at {serverFolder}, where the ENTRYPOINT's dll is");
+        var publish = image.DotnetPublishCalls(image.Stage(copy.FromStage!)).SingleOrDefault(call => OutputOption(call) == copy.Source.TrimEnd('/'));
+        Assert.True(publish is not null, $"no dotnet publish in stage {copy.FromStage} writes {copy.Source}");
         var time = Stopwatch.StartNew();
         await PublishAsync(publish, ContainerPath(serverFolder));
         output.WriteLine($"dotnet {string.Join(' ', publish)}: {time.Elapsed.TotalSeconds:F0} s");
@@ -67,6 +69,30 @@ public sealed class PublishedAppTests(ITestOutputHelper output) : IDisposable
         }
         // With the server gone the same check fails: it really probed that server.
         Assert.Equal(1, (await RunAsync(Command(image, image.HealthCheck, environment), healthTimeout)).ExitCode);
+    }
+
+    [Fact]
+    public void CudaVariantKeepsTheEntrypointPortAndSettingsAndPublishesForCuda()
+    {
+        string dockerfile = Path.Combine(TestPaths.RepoRoot, "Dockerfile");
+        var cpu = DockerfileImage.Load(dockerfile);
+        var cuda = DockerfileImage.Load(dockerfile, new Dictionary<string, string> { ["VARIANT"] = "cuda" });
+
+        Assert.Equal(cpu.Entrypoint, cuda.Entrypoint);
+        Assert.Equal(cpu.HealthCheck, cuda.HealthCheck);
+        Assert.Equal(cpu.User, cuda.User);
+        foreach (var (key, value) in cpu.Environment) Assert.Equal(value, cuda.Environment.GetValueOrDefault(key));
+        // The CUDA stage builds on NVIDIA's image, not on .NET's: it must set what .NET's sets and create the user.
+        var cudaStage = cuda.Stages.Single(s => s.Name == "runtime-cuda");
+        Assert.Equal("8080", cuda.Environment["ASPNETCORE_HTTP_PORTS"]);
+        Assert.Contains(cudaStage.Instructions, i => i.Keyword == "RUN" && i.Arguments.Contains($"--uid {cuda.User}", StringComparison.Ordinal));
+
+        foreach (var (image, flag) in new[] { (cpu, "-p:GenAICuda=false"), (cuda, "-p:GenAICuda=true") })
+        {
+            var calls = image.DotnetPublishCalls(image.Stage("build"));
+            Assert.Equal(2, calls.Count); // the server and the worker
+            Assert.All(calls, call => Assert.Contains(flag, call));
+        }
     }
 
     /// <summary>The value of <c>-o</c>/<c>--output</c> in a dotnet command line.</summary>
