@@ -26,22 +26,39 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    public static Task<ServerProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
         int port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet");
         start.ArgumentList.Add(dll);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        return StartAsync(start, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    /// <summary>Starts a server exactly as <paramref name="start"/> says (it must listen at <paramref name="baseAddress"/>) and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartAsync(ProcessStartInfo start, Uri baseAddress)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         var process = Process.Start(start) ?? throw new InvalidOperationException("the server process did not start");
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        var server = new ServerProcess(process, baseAddress);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.Add(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.Add(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        try
+        {
+            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await server.DisposeAsync(); // a server that never became ready must not outlive the test
+            throw;
+        }
         return server;
     }
 
@@ -65,7 +82,8 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"the server was not ready within {timeout}:\n{Output}");
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port nothing listens on at the moment (on 127.0.0.1).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
