@@ -96,6 +96,13 @@ public sealed class FineTuningApiTests : IAsyncLifetime
             Assert.Equal(404, (int)again.StatusCode);
         }
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, "data", "files")));
+
+        string swagger = await _client.GetStringAsync("/swagger/v1/swagger.json");
+        foreach (string documented in new[] { "/v1/files", "/v1/files/{id}", "/v1/fine_tuning/jobs", "/v1/fine_tuning/jobs/{id}/cancel",
+            "/v1/fine_tuning/jobs/{id}/events", "CreateFineTuningJobRequest", "max_steps", "FineTuningJobObject", "FineTuningEventList" })
+        {
+            Assert.Contains(documented, swagger);
+        }
     }
 
     [Fact]
