@@ -75,4 +75,30 @@ public sealed class FineTuningEndToEndTests : IAsyncLifetime
         Assert.Equal(model, completion.Model);
         Assert.True(completion.Usage.OutputTokenCount is > 0 and <= 5);
     }
+
+    [Fact]
+    public async Task TheTypedClientFineTunesAndWaitsForCompletion()
+    {
+        string lines = string.Concat(Enumerable.Range(0, 40).Select(i =>
+            $$"""{"prompt": "Line {{i}}: to be", "completion": ", or not to be."}""" + "\n"));
+        OpenAIFile file = await _client.GetOpenAIFileClient().UploadFileAsync(BinaryData.FromString(lines), "lines.jsonl", FileUploadPurpose.FineTune);
+        var options = new FineTuningOptions
+        {
+            Suffix = "typed",
+            Seed = 5,
+            TrainingMethod = FineTuningTrainingMethod.CreateSupervised(batchSize: 2, epochCount: 1, learningRate: 2),
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        FineTuningJob job = await _client.GetFineTuningClient().FineTuneAsync("gpt2-tiny", file.Id, waitUntilCompleted: true, options, timeout.Token);
+
+        Assert.True(job.Status == FineTuningStatus.Succeeded, $"{job.Status}\n{_server.Output}");
+        Assert.StartsWith("gpt2-tiny-ft-typed-", job.Value);
+        var resolved = Assert.IsType<HyperparametersForSupervised>(job.MethodHyperparameters);
+        Assert.Equal(1, resolved.EpochCount);
+        Assert.Equal(2, resolved.BatchSize);
+        Assert.Equal(2f, resolved.LearningRateMultiplier);
+        var completion = await _client.GetChatClient(job.Value).CompleteChatAsync([new UserChatMessage("Line 3: to be")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 4, Temperature = 0 });
+        Assert.Equal(job.Value, completion.Value.Model);
+    }
 }
