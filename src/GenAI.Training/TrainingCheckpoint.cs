@@ -96,8 +96,16 @@ public static class TrainingCheckpoint
     {
         string? folder = LatestFolder(checkpointFolder);
         if (folder is null) return null;
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, StateFile)), Json)
-                    ?? throw new InvalidDataException($"{Path.Combine(folder, StateFile)} is empty");
+        string statePath = Path.Combine(folder, StateFile);
+        State state;
+        try
+        {
+            state = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), Json) ?? throw new InvalidDataException($"{statePath} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{statePath} is not a valid checkpoint state: {e.Message}", e);
+        }
         using (var saved = ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" }))
         using (no_grad())
         {

@@ -21,7 +21,7 @@ public sealed class TrainingRun
 
 /// <summary>
 /// Where a run stands: <paramref name="Step"/> iterations of <paramref name="MaxSteps"/> done, the training loss of the
-/// last one, the learning rate it used, throughput and the time left at that pace. <paramref name="Evaluation"/> is set
+/// last one (NaN before the first), the learning rate it used, throughput and the time left at that pace. <paramref name="Evaluation"/> is set
 /// on the report made right after an evaluation (at step 0, every eval_interval and at the end).
 /// </summary>
 public sealed record TrainingProgress(int Step, int MaxSteps, double Loss, double LearningRate, double TokensPerSecond, TimeSpan Eta, EvaluationPoint? Evaluation);
