@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace GenAI.Training;
 
 /// <summary>
-/// A tokenized corpus split into train and validation (nanoGPT: the first 90% trains), sampled as random
-/// windows of block_size + 1 tokens.
+/// A tokenized corpus in two splits, train and validation, sampled as random windows of block_size + 1 tokens (as
+/// nanoGPT samples). Documents are tokenized one by one, each followed by the tokenizer's EOS token when it has
+/// one, and concatenated into one stream; without an explicit validation set the stream is split as nanoGPT
+/// splits it (the first 90% trains).
 /// </summary>
 public sealed class TokenDataset : IDisposable
 {
@@ -21,22 +23,68 @@ public sealed class TokenDataset : IDisposable
         _validation = tensor(all[split..]);
     }
 
+    private TokenDataset(long[] train, long[] validation)
+    {
+        _train = tensor(train);
+        _validation = tensor(validation);
+    }
+
     /// <summary>Tokens in each split.</summary>
     public (long Train, long Validation) Sizes => (_train.shape[0], _validation.shape[0]);
 
-    /// <summary>The tokenized text file with <paramref name="tokenizer"/>.</summary>
-    public static TokenDataset FromText(string text, TextTokenizer tokenizer) => new(tokenizer.Encode(text));
+    /// <summary>One text as one document, split 90/10 (see <see cref="FromDocuments"/>).</summary>
+    public static TokenDataset FromText(string text, TextTokenizer tokenizer) => FromDocuments([text], null, tokenizer);
+
+    /// <summary>
+    /// The token stream of <paramref name="train"/>; <paramref name="validation"/> is the validation split, or, when
+    /// null, the last 10% of that stream is. Document text is encoded as ordinary text (special-token spellings in it
+    /// stay text); only the separator is EOS.
+    /// </summary>
+    public static TokenDataset FromDocuments(IReadOnlyList<string> train, IReadOnlyList<string>? validation, TextTokenizer tokenizer)
+    {
+        var trainTokens = Stream(train, tokenizer);
+        if (validation is not null) return new TokenDataset(trainTokens, Stream(validation, tokenizer));
+        int split = (int)(trainTokens.Length * 0.9);
+        return new TokenDataset(trainTokens[..split], trainTokens[split..]);
+    }
+
+    private static long[] Stream(IReadOnlyList<string> documents, TextTokenizer tokenizer)
+    {
+        var tokens = new List<long>();
+        foreach (string document in documents)
+        {
+            foreach (int id in tokenizer.Encode(document)) tokens.Add(id);
+            if (tokenizer.EosTokenId is int eos) tokens.Add(eos);
+        }
+        return tokens.ToArray();
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the split and <c>--block_size</c> when a split has fewer than
+    /// <paramref name="blockSize"/> + 1 tokens, the least a window needs; the trainer checks this before it starts.
+    /// </summary>
+    public void EnsureWindowsFit(int blockSize)
+    {
+        foreach (var (name, data) in new[] { ("training", _train), ("validation", _validation) })
+        {
+            if (data.shape[0] < blockSize + 1)
+            {
+                throw new ArgumentException($"the {name} split has {data.shape[0]} tokens, fewer than --block_size + 1 = {blockSize + 1}: give more data or a smaller --block_size");
+            }
+        }
+    }
 
     /// <summary>x [batch, block] and y (x shifted by one) from random windows of one split.</summary>
     public (Tensor X, Tensor Y) Batch(bool train, int batchSize, int blockSize, Generator generator)
     {
         var data = train ? _train : _validation;
-        long room = data.shape[0] - blockSize - 1;
-        if (room < 1) throw new ArgumentException($"the {(train ? "training" : "validation")} split has {data.shape[0]} tokens, too few for block_size {blockSize}");
+        // Window starts in [0, length - block_size), as nanoGPT draws them.
+        long starts = data.shape[0] - blockSize;
+        if (starts < 1) EnsureWindowsFit(blockSize);
         using var scope = NewDisposeScope();
-        var starts = randint(0, room, [batchSize], generator: generator);
+        var start = randint(0, starts, [batchSize], generator: generator);
         var offsets = arange(blockSize, ScalarType.Int64);
-        var index = starts.unsqueeze(1).add(offsets.unsqueeze(0));
+        var index = start.unsqueeze(1).add(offsets.unsqueeze(0));
         var x = data.index_select(0, index.view(-1)).view(batchSize, blockSize);
         var y = data.index_select(0, index.add(1).view(-1)).view(batchSize, blockSize);
         return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());

@@ -44,12 +44,21 @@ public static class Trainer
         return model;
     }
 
-    /// <summary>Trains <paramref name="model"/> and saves it with <paramref name="tokenizer"/> into <paramref name="outputFolder"/>, logging as nanoGPT does.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> and saves it with <paramref name="tokenizer"/> into <paramref name="outputFolder"/>,
+    /// logging as nanoGPT does. With <paramref name="run"/>'s checkpoint folder it resumes from the latest checkpoint
+    /// there (same options and data required) and checkpoints as it goes; batches then continue exactly as the
+    /// uninterrupted run would draw them, since the random generators' states are part of the checkpoint.
+    /// </summary>
     public static TrainingResult Train(CausalLanguageModel model, TextTokenizer tokenizer, TokenDataset data, TrainingOptions options,
-        string outputFolder, TextWriter log)
+        string outputFolder, TextWriter log, TrainingRun? run = null)
     {
         options.Validate();
+        run ??= new TrainingRun();
+        if (run.CheckpointInterval < 0) throw new ArgumentException("--checkpoint_interval must be at least 0");
+        var progress = run.Progress ?? new TrainingProgressWriter(log, bar: false);
         int blockSize = Math.Min(options.BlockSize, model.Config.ContextLength);
+        data.EnsureWindowsFit(blockSize);
         manual_seed(options.Seed); // dropout masks
         using var batches = new Generator((ulong)options.Seed);
         using var evalBatches = new Generator((ulong)options.Seed + 1);
@@ -61,36 +70,73 @@ public static class Trainer
         };
         using var optimizer = optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2);
         var evaluations = new List<EvaluationPoint>();
+        long[] dataTokens = [data.Sizes.Train, data.Sizes.Validation];
+        int start = 0;
+        double loss = double.NaN;
+        if (run.CheckpointFolder is string checkpoints && TrainingCheckpoint.Load(checkpoints, model, optimizer) is { } saved)
+        {
+            if (saved.Options != options) throw new ArgumentException($"the checkpoint in {checkpoints} was made with other options ({saved.Options}); use the same options, or another checkpoint folder");
+            if (!saved.DataTokens.SequenceEqual(dataTokens)) throw new ArgumentException($"the checkpoint in {checkpoints} was made on other data ({saved.DataTokens[0]} train / {saved.DataTokens[1]} validation tokens, now {dataTokens[0]} / {dataTokens[1]}); use the same data, or another checkpoint folder");
+            start = saved.Step;
+            loss = saved.LastLoss;
+            evaluations.AddRange(saved.Evaluations);
+            batches.set_state(tensor(saved.BatchGenerator));
+            evalBatches.set_state(tensor(saved.EvaluationGenerator));
+            set_rng_state(tensor(saved.DropoutGenerator));
+            log.WriteLine($"resuming from step {start} ({checkpoints})");
+        }
+        int lastCheckpoint = start;
+
+        void Checkpoint(int step)
+        {
+            if (run.CheckpointFolder is null || step == lastCheckpoint && step != 0) return;
+            var state = new TrainingCheckpoint.State(step, evaluations, options, dataTokens, loss,
+                TrainingCheckpoint.Bytes(batches.get_state()), TrainingCheckpoint.Bytes(evalBatches.get_state()), TrainingCheckpoint.Bytes(get_rng_state()));
+            TrainingCheckpoint.Save(run.CheckpointFolder, state, model, tokenizer, optimizer);
+            lastCheckpoint = step;
+        }
+
         var training = new Stopwatch();
         int tokensPerIteration = options.BatchSize * blockSize * options.GradientAccumulationSteps;
         log.WriteLine($"training {model.ParameterCount / 1e6:F2}M parameters, {tokensPerIteration} tokens per iteration, {get_num_threads()} threads");
+        TrainingProgress Progress(int step, double lr, EvaluationPoint? evaluation)
+        {
+            double msPerIteration = step > start ? training.Elapsed.TotalMilliseconds / (step - start) : 0;
+            return new TrainingProgress(step, options.MaxIters, loss, lr, msPerIteration > 0 ? tokensPerIteration / msPerIteration * 1000 : 0,
+                TimeSpan.FromMilliseconds(msPerIteration * (options.MaxIters - step)), evaluation);
+        }
 
-        for (int iteration = 0; iteration <= options.MaxIters; iteration++)
+        for (int iteration = start; iteration <= options.MaxIters; iteration++)
         {
             double lr = options.LearningRateAt(iteration);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            if (iteration % options.EvalInterval == 0 || iteration == options.MaxIters)
+            bool evaluated = evaluations.Count > 0 && evaluations[^1].Step == iteration;
+            if (!evaluated && (iteration % options.EvalInterval == 0 || iteration == options.MaxIters))
             {
                 var point = Evaluate(model, data, options, blockSize, evalBatches, iteration);
                 evaluations.Add(point);
+                progress.Report(Progress(iteration, lr, point));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {iteration}: train loss {point.TrainLoss:F4}, val loss {point.ValidationLoss:F4}"));
+                if (run.CheckpointInterval == 0 && iteration > 0) Checkpoint(iteration);
             }
+            if (run.CheckpointInterval > 0 && iteration % run.CheckpointInterval == 0 && iteration > 0 || iteration == options.MaxIters) Checkpoint(iteration);
             if (iteration == options.MaxIters) break;
+            if (run.Cancellation.IsCancellationRequested)
+            {
+                Checkpoint(iteration);
+                log.WriteLine($"cancelled at step {iteration}");
+                run.Cancellation.ThrowIfCancellationRequested();
+            }
 
             training.Start();
-            double loss = Step(model, optimizer, data, options, blockSize, batches);
+            loss = Step(model, optimizer, data, options, blockSize, batches);
             training.Stop();
-            if (iteration % 10 == 0)
-            {
-                double msPerIteration = training.Elapsed.TotalMilliseconds / (iteration + 1);
-                var eta = TimeSpan.FromMilliseconds(msPerIteration * (options.MaxIters - iteration - 1));
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"iter {iteration}: loss {loss:F4}, lr {lr:E2}, {msPerIteration:F1} ms/iter, {tokensPerIteration / msPerIteration * 1000:F0} tokens/s, eta {eta:hh\\:mm\\:ss}"));
-            }
+            progress.Report(Progress(iteration + 1, lr, null));
         }
 
-        double meanMs = options.MaxIters == 0 ? 0 : training.Elapsed.TotalMilliseconds / options.MaxIters;
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{meanMs:F1} ms/iter over {options.MaxIters} iterations"));
+        int iterations = options.MaxIters - start;
+        double meanMs = iterations == 0 ? 0 : training.Elapsed.TotalMilliseconds / iterations;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{meanMs:F1} ms/iter over {iterations} iterations"));
         model.eval();
         ModelLoader.Save(model, outputFolder);
         tokenizer.Save(outputFolder);

@@ -1,3 +1,4 @@
+using GenAI.Training;
 using GenAI.Worker;
 
 try
@@ -10,7 +11,7 @@ try
         _ => Usage(),
     };
 }
-catch (ArgumentException e)
+catch (Exception e) when (e is ArgumentException or TrainingDataException or InvalidDataException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
@@ -19,13 +20,23 @@ catch (ArgumentException e)
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: dotnet run --project src/GenAI.Worker -- publish --models-root DIR --name NAME --from MODEL_DIR
-               dotnet run --project src/GenAI.Worker -- train --data FILE [--tokenizer char | --init MODEL_DIR] --out DIR [options]
+        usage: dotnet run --project src/GenAI.Worker -- train --data FILE [--validation FILE] [--tokenizer char | --init MODEL_DIR]
+                      --out DIR [--checkpoint_interval N] [options]
+          --data        a text file, or a .jsonl file of {"text": ...}, {"prompt": ..., "completion": ...} or
+                        {"messages": [{"role": ..., "content": ...}, ...]} lines (chat rendered with the model's template)
+          --validation  a file like --data to validate on; without it the last 10% of the --data tokens validate
+          --tokenizer char  train from scratch with a character-level tokenizer of the data (the default)
+          --init MODEL_DIR  fine-tune that model folder, with its tokenizer
+          --out DIR     where the trained model goes; checkpoints go to DIR/checkpoint, and running the same command
+                        again (after Ctrl+C, a crash or kill -9) resumes from the latest one. Delete it to start over.
+          --checkpoint_interval N  iterations between checkpoints (default 0: at each evaluation)
           options, named as nanoGPT names them: --n_layer --n_head --n_embd --block_size --batch_size
           --gradient_accumulation_steps --max_iters --learning_rate --min_lr --warmup_iters --lr_decay_iters
           --weight_decay --beta1 --beta2 --grad_clip --dropout --eval_interval --eval_iters --seed
                dotnet run --project src/GenAI.Worker -- run --models-root DIR --data-root DIR [--worker-id ID] [--poll-seconds N]
           runs fine-tuning jobs from the job store in the data root (the server's --data-root) until SIGTERM or Ctrl+C
+               dotnet run --project src/GenAI.Worker -- publish --models-root DIR --name NAME --from MODEL_DIR
+          checks MODEL_DIR and publishes it as the next revision of NAME (the server hot-loads it)
         """);
     return 2;
 }

@@ -1,0 +1,161 @@
+using System.Text;
+using System.Text.Json;
+using GenAI.Core.Tokenization;
+
+namespace GenAI.Training;
+
+/// <summary>A training or validation file that cannot be used; the message names the file and, for JSONL, the 1-based line.</summary>
+public sealed class TrainingDataException : FormatException
+{
+    /// <summary>An error in <paramref name="path"/>, at <paramref name="line"/> when it concerns one line.</summary>
+    public TrainingDataException(string path, int? line, string problem, Exception? inner = null)
+        : base(line is int n ? $"{Path.GetFileName(path)} line {n}: {problem}" : $"{Path.GetFileName(path)}: {problem}", inner)
+    {
+        FilePath = path;
+        Line = line;
+    }
+
+    /// <summary>The file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The 1-based line, when the problem is on one line.</summary>
+    public int? Line { get; }
+}
+
+/// <summary>
+/// Reads training documents. A <c>.jsonl</c> file holds one document per line, in one of the shapes OpenAI's
+/// fine-tuning accepts: <c>{"text": ...}</c>, <c>{"prompt": ..., "completion": ...}</c> (the two concatenated) or
+/// <c>{"messages": [{"role": ..., "content": ...}, ...]}</c> (rendered with the model's chat template, ending with an
+/// assistant reply). Any other file is one plain-text document. Files must be UTF-8; blank JSONL lines are skipped.
+/// </summary>
+public static class TrainingData
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The documents of <paramref name="path"/>; chat lines use <paramref name="chatTemplate"/> (GenAI's plain
+    /// default when null). Throws <see cref="TrainingDataException"/> naming the line of the first bad one.
+    /// </summary>
+    public static IReadOnlyList<string> ReadDocuments(string path, ChatTemplate? chatTemplate = null)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TrainingDataException(path, null, $"cannot be read: {e.Message}", e);
+        }
+        var lines = Lines(path, bytes);
+        if (lines.All(string.IsNullOrWhiteSpace)) throw new TrainingDataException(path, null, "the file is empty");
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) return [string.Join('\n', lines)];
+
+        var documents = new List<string>();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            try
+            {
+                documents.Add(Document(lines[i], chatTemplate ?? ChatTemplate.Default));
+            }
+            catch (JsonException e)
+            {
+                throw new TrainingDataException(path, i + 1, $"invalid JSON: {e.Message}", e);
+            }
+            catch (LineException e)
+            {
+                throw new TrainingDataException(path, i + 1, e.Message, e.InnerException);
+            }
+        }
+        return documents;
+    }
+
+    // Split on '\n' before decoding, so invalid UTF-8 is reported on its line; joined again with '\n' a text file is unchanged.
+    private static List<string> Lines(string path, byte[] bytes)
+    {
+        var span = bytes.AsSpan();
+        if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+        var lines = new List<string>();
+        int line = 1;
+        while (true)
+        {
+            int end = span.IndexOf((byte)'\n');
+            var raw = end < 0 ? span : span[..end];
+            try
+            {
+                lines.Add(StrictUtf8.GetString(raw));
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new TrainingDataException(path, line, "is not valid UTF-8", e);
+            }
+            if (end < 0) return lines;
+            span = span[(end + 1)..];
+            line++;
+        }
+    }
+
+    private static string Document(string line, ChatTemplate chatTemplate)
+    {
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new LineException($"expected a JSON object, not {Kind(root)}");
+        if (root.TryGetProperty("messages", out var messages)) return Chat(messages, chatTemplate);
+        if (root.TryGetProperty("completion", out _) || root.TryGetProperty("prompt", out _))
+        {
+            string prompt = String(root, "prompt", allowEmpty: true);
+            return prompt + String(root, "completion", allowEmpty: false);
+        }
+        if (root.TryGetProperty("text", out _)) return String(root, "text", allowEmpty: false);
+        throw new LineException("unknown shape: expected {\"text\": ...}, {\"prompt\": ..., \"completion\": ...} or {\"messages\": [...]}");
+    }
+
+    // The conversation up to its last reply as the model sees a prompt, then that reply, as generation would write it.
+    private static string Chat(JsonElement messages, ChatTemplate chatTemplate)
+    {
+        if (messages.ValueKind != JsonValueKind.Array) throw new LineException($"'messages' must be an array, not {Kind(messages)}");
+        var turns = new List<ChatTurn>();
+        int index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object) throw new LineException($"'messages[{index}]' must be an object, not {Kind(message)}");
+            turns.Add(new ChatTurn(String(message, "role", allowEmpty: false, $"messages[{index}]."), String(message, "content", allowEmpty: true, $"messages[{index}].")));
+            index++;
+        }
+        if (turns.Count == 0 || turns[^1].Role != "assistant") throw new LineException("'messages' must end with an assistant message (the reply to learn)");
+        if (turns[^1].Content.Trim().Length == 0) throw new LineException($"'messages[{turns.Count - 1}].content' must not be empty");
+        string prompt;
+        try
+        {
+            prompt = chatTemplate.Render(turns.Take(turns.Count - 1));
+        }
+        catch (ArgumentException e)
+        {
+            throw new LineException(e.Message, e);
+        }
+        // The default template ends with "Assistant:" and writes "Assistant: reply"; a model's template ends where the reply starts.
+        return chatTemplate.IsModelTemplate ? prompt + turns[^1].Content : prompt + " " + turns[^1].Content.Trim() + "\n";
+    }
+
+    private static string String(JsonElement owner, string name, bool allowEmpty, string prefix = "")
+    {
+        if (!owner.TryGetProperty(name, out var value)) throw new LineException($"'{prefix}{name}' is missing");
+        if (value.ValueKind != JsonValueKind.String) throw new LineException($"'{prefix}{name}' must be a string, not {Kind(value)}");
+        string text = value.GetString()!;
+        if (!allowEmpty && text.Length == 0) throw new LineException($"'{prefix}{name}' must not be empty");
+        return text;
+    }
+
+    private static string Kind(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+
+    private sealed class LineException(string message, Exception? inner = null) : Exception(message, inner);
+}

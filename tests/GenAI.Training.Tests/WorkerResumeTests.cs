@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace GenAI.Training.Tests;
+
+/// <summary>The real worker process, killed with SIGKILL mid-run and started again with the same command.</summary>
+public sealed partial class WorkerResumeTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("genai-worker-").FullName;
+    private readonly List<Process> _processes = [];
+
+    [Fact]
+    public async Task AKilledRunResumesFromItsLastCheckpointAndFinishes()
+    {
+        string data = Path.Combine(_folder, "shakespeare.txt");
+        File.WriteAllText(data, File.ReadAllText(TestPaths.Shakespeare)[..60_000]);
+        string output = Path.Combine(_folder, "out");
+        string[] args =
+        [
+            "train", "--data", data, "--out", output, "--n_layer", "1", "--n_head", "2", "--n_embd", "64", "--block_size", "32",
+            "--batch_size", "8", "--max_iters", "120", "--lr_decay_iters", "120", "--warmup_iters", "10", "--eval_interval", "40",
+            "--eval_iters", "10", "--checkpoint_interval", "20",
+        ];
+
+        var (first, firstOutput) = Start(args);
+        string latest = Path.Combine(output, "checkpoint", TrainingCheckpoint.LatestFile);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(File.Exists(latest) && int.Parse(File.ReadAllText(latest)["step-".Length..], CultureInfo.InvariantCulture) >= 60))
+        {
+            Assert.False(first.HasExited, $"the worker ended before checkpointing step 60:\n{firstOutput}");
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint past step 60 within 60 s:\n{firstOutput}");
+            await Task.Delay(50);
+        }
+        first.Kill(entireProcessTree: true); // SIGKILL: no chance to save anything more
+        await first.WaitForExitAsync();
+        double freshLoss = Losses(firstOutput.ToString())[0].Validation;
+
+        var (second, secondOutput) = Start(args);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await second.WaitForExitAsync(timeout.Token);
+        string log = secondOutput.ToString();
+        Assert.True(second.ExitCode == 0, log);
+        int resumedFrom = int.Parse(ResumeLine().Match(log).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(resumedFrom >= 60, log);
+        var losses = Losses(log);
+        Assert.True(losses[0].Step > resumedFrom && losses[^1].Step == 120, log);
+        // The trajectory continues: the first evaluation after resuming is far below an untrained model's loss.
+        Assert.True(losses[0].Validation < freshLoss - 1.0, $"fresh {freshLoss}, resumed {losses[0].Validation}\n{log}");
+        Assert.Contains("ms/iter", log);
+        Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+    }
+
+    private (Process, System.Text.StringBuilder) Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenAI.Worker.dll"));
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the worker did not start");
+        _processes.Add(process);
+        var output = new System.Text.StringBuilder();
+        DataReceivedEventHandler append = (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.OutputDataReceived += append;
+        process.ErrorDataReceived += append;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, output);
+    }
+
+    private static List<(int Step, double Validation)> Losses(string log) =>
+        EvaluationLine().Matches(log)
+            .Select(m => (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+
+    [GeneratedRegex(@"^step (\d+): train loss [\d.]+, val loss ([\d.]+)$", RegexOptions.Multiline)]
+    private static partial Regex EvaluationLine();
+
+    [GeneratedRegex(@"resuming from step (\d+)")]
+    private static partial Regex ResumeLine();
+
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
+        Directory.Delete(_folder, recursive: true);
+    }
+}
