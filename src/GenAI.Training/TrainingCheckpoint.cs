@@ -32,6 +32,9 @@ public static class TrainingCheckpoint
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>True for the files of a step folder that make up the model (everything but the optimizer and run state).</summary>
+    public static bool IsModelFile(string path) => Path.GetFileName(path) is not (OptimizerFile or StateFile);
+
     /// <summary>The current checkpoint's step folder (a servable model folder), or null when there is none.</summary>
     public static string? LatestFolder(string checkpointFolder)
     {

@@ -13,7 +13,11 @@ public sealed class TrainingDataException : FormatException
     {
         FilePath = path;
         Line = line;
+        Problem = problem;
     }
+
+    /// <summary>What is wrong, without the file and line.</summary>
+    public string Problem { get; }
 
     /// <summary>The file.</summary>
     public string FilePath { get; }

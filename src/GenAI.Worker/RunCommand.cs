@@ -13,7 +13,7 @@ internal static class RunCommand
     public static int Run(string[] args)
     {
         string? modelsRoot = null, dataRoot = null, workerId = null;
-        double pollSeconds = 2;
+        double pollSeconds = 2, leaseSeconds = 30;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -27,7 +27,11 @@ internal static class RunCommand
                     pollSeconds = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) && s is > 0 and <= 3600
                         ? s : throw new ArgumentException($"--poll-seconds must be a number of seconds in (0, 3600], not '{value}'");
                     break;
-                default: throw new ArgumentException($"unknown option {name} (known: --models-root, --data-root, --worker-id, --poll-seconds)");
+                case "--lease-seconds":
+                    leaseSeconds = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double l) && l is >= 1 and <= 3600
+                        ? l : throw new ArgumentException($"--lease-seconds must be a number of seconds in [1, 3600], not '{value}'");
+                    break;
+                default: throw new ArgumentException($"unknown option {name} (known: --models-root, --data-root, --worker-id, --poll-seconds, --lease-seconds)");
             }
         }
         if (modelsRoot is null || dataRoot is null) throw new ArgumentException("--models-root DIR and --data-root DIR are required");
@@ -38,6 +42,9 @@ internal static class RunCommand
             ModelsRoot = Path.GetFullPath(modelsRoot),
             DataRoot = Path.GetFullPath(dataRoot),
             PollInterval = TimeSpan.FromSeconds(pollSeconds),
+            // How long a dead worker's job waits before another claims it; heartbeats renew it ten times as often.
+            LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),
+            HeartbeatInterval = TimeSpan.FromSeconds(Math.Min(3, leaseSeconds / 10)),
         };
         if (workerId is not null) options = options with { WorkerId = workerId };
         using var stop = new CancellationTokenSource();

@@ -8,7 +8,7 @@ namespace GenAI.Training.Tests;
 public sealed partial class WorkerResumeTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("genai-worker-").FullName;
-    private readonly List<Process> _processes = [];
+    private readonly WorkerProcesses _workers = new();
 
     [Fact]
     public async Task AKilledRunResumesFromItsLastCheckpointAndFinishes()
@@ -23,7 +23,7 @@ public sealed partial class WorkerResumeTests : IDisposable
             "--eval_iters", "10", "--checkpoint_interval", "20",
         ];
 
-        var (first, firstOutput) = Start(args);
+        var (first, firstOutput) = _workers.Start(args);
         string latest = Path.Combine(output, "checkpoint", TrainingCheckpoint.LatestFile);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!(File.Exists(latest) && int.Parse(File.ReadAllText(latest)["step-".Length..], CultureInfo.InvariantCulture) >= 60))
@@ -36,7 +36,7 @@ public sealed partial class WorkerResumeTests : IDisposable
         await first.WaitForExitAsync();
         double freshLoss = Losses(firstOutput.ToString())[0].Validation;
 
-        var (second, secondOutput) = Start(args);
+        var (second, secondOutput) = _workers.Start(args);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await second.WaitForExitAsync(timeout.Token);
         string log = secondOutput.ToString();
@@ -49,22 +49,6 @@ public sealed partial class WorkerResumeTests : IDisposable
         Assert.True(losses[0].Validation < freshLoss - 1.0, $"fresh {freshLoss}, resumed {losses[0].Validation}\n{log}");
         Assert.Contains("ms/iter", log);
         Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
-    }
-
-    private (Process, System.Text.StringBuilder) Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenAI.Worker.dll"));
-        foreach (string arg in args) start.ArgumentList.Add(arg);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the worker did not start");
-        _processes.Add(process);
-        var output = new System.Text.StringBuilder();
-        DataReceivedEventHandler append = (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.OutputDataReceived += append;
-        process.ErrorDataReceived += append;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return (process, output);
     }
 
     private static List<(int Step, double Validation)> Losses(string log) =>
@@ -80,15 +64,7 @@ public sealed partial class WorkerResumeTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-            process.Dispose();
-        }
+        _workers.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 }

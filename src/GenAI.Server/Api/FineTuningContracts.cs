@@ -81,6 +81,9 @@ public sealed class CreateFineTuningJobRequest
     /// <summary>Extension: the most optimizer steps (caps epochs × data ÷ batch).</summary>
     /// <example>20</example>
     public int? MaxSteps { get; set; }
+
+    /// <summary>Extension: publish each checkpoint as a revision of fine_tuned_model while the job trains, so the model is served (and improves) before the job ends.</summary>
+    public bool? PublishCheckpoints { get; set; }
 }
 
 /// <summary>OpenAI's fine-tuning job error.</summary>

@@ -21,7 +21,7 @@ public static class FineTuningEndpoints
             .WithName("CreateFineTuningJob")
             .WithSummary("Fine-tune a served model on an uploaded file")
             .WithDescription("Hyperparameters n_epochs, batch_size and learning_rate_multiplier are numbers or \"auto\" (resolved when the " +
-                "worker reads the data, then shown in the job); the extension max_steps caps the steps. On success fine_tuned_model is served by this API.")
+                "worker reads the data, then shown in the job); the extension max_steps caps the steps, and publish_checkpoints publishes each checkpoint as a revision of fine_tuned_model while it trains. On success fine_tuned_model is served by this API.")
             .Accepts<CreateFineTuningJobRequest>("application/json")
             .Produces<FineTuningJobObject>()
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -64,7 +64,7 @@ public static class FineTuningEndpoints
         {
             throw ApiException.Invalid("metadata holds at most 16 pairs, keys up to 64 and values up to 512 characters", "metadata");
         }
-        var hyperparameters = Hyperparameters(request) with { MaxSteps = request.MaxSteps };
+        var hyperparameters = Hyperparameters(request) with { MaxSteps = request.MaxSteps, PublishCheckpoints = request.PublishCheckpoints };
         try
         {
             FineTuningPlan.Validate(hyperparameters);

@@ -46,7 +46,16 @@ public sealed class FileStore(JobStore store)
                 }
                 output.Flush(flushToDisk: true);
             }
-            var documents = TrainingSeam.ReadDocuments(temp);
+            IReadOnlyList<string> documents;
+            try
+            {
+                documents = TrainingData.ReadDocuments(temp);
+            }
+            catch (TrainingDataException e)
+            {
+                // Name the client's file, not the temporary one.
+                throw new InvalidDataException(e.Line is int line ? $"{Path.GetFileName(filename)} line {line}: {e.Problem}" : $"{Path.GetFileName(filename)}: {e.Problem}", e);
+            }
             if (documents.Count == 0 || documents.All(string.IsNullOrWhiteSpace)) throw new InvalidDataException("the file holds no training text");
             string relative = Path.Combine(Folder, id + extension);
             File.Move(temp, Path.Combine(store.DataRoot, relative));

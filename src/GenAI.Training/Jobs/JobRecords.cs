@@ -43,6 +43,8 @@ public sealed record JobHyperparameters
     public double? LearningRateMultiplier { get; init; }
     /// <summary>Extension: the most optimizer steps the job may take.</summary>
     public int? MaxSteps { get; init; }
+    /// <summary>Extension: publish each checkpoint as a revision of the fine-tuned model while the job trains.</summary>
+    public bool? PublishCheckpoints { get; init; }
 }
 
 /// <summary>Why a job failed, as OpenAI's job <c>error</c> object.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GenAI.Core.Checkpoints;
 using GenAI.Core.Models;
 using GenAI.Core.Runtime;
 using GenAI.Core.Tokenization;
@@ -71,53 +72,101 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     {
         bool resuming = job.Status == JobStatus.Running;
         if (!resuming) store.AddEvent(job.Id, "info", $"Validating training file: {job.TrainingFile}");
-        var train = ReadFile(job.TrainingFile, "training_file");
-        var validation = job.ValidationFile is null ? null : ReadFile(job.ValidationFile, "validation_file");
+        var template = ChatTemplate.Load(job.ModelFolder);
+        var train = ReadFile(job.TrainingFile, "training_file", template);
+        var validation = job.ValidationFile is null ? null : ReadFile(job.ValidationFile, "validation_file", template);
         if (!resuming) Check(store.SetStatus(job.Id, owner, JobStatus.Queued));
         cancellation.ThrowIfCancellationRequested();
 
         TorchRuntime.EnsureAvailable();
         var tokenizer = TokenizerLoader.Load(job.ModelFolder);
-        using var data = TrainingSeam.Dataset(train, validation, tokenizer);
+        using var data = TokenDataset.FromDocuments(train, validation, tokenizer);
         using var model = ModelLoader.Load(job.ModelFolder, new ModelLoadOptions { Device = "cpu" });
         var plan = FineTuningPlan.Resolve(job.Hyperparameters, data.Sizes.Train, data.Sizes.Validation, model.Config.ContextLength);
         Check(store.SetPlan(job.Id, owner, plan, (long)plan.Steps * plan.BatchSize * plan.BlockSize));
         Check(store.SetStatus(job.Id, owner, JobStatus.Running));
         string checkpoint = Path.Combine(WorkFolder(job.Id), "checkpoint");
-        store.AddEvent(job.Id, "info", resuming
-            ? "Fine-tuning job resumed" + (Directory.Exists(checkpoint) ? " from its last checkpoint" : "")
+        bool hasCheckpoint = TrainingCheckpoint.LatestFolder(checkpoint) is not null;
+        store.AddEvent(job.Id, "info", resuming || hasCheckpoint
+            ? "Fine-tuning job resumed" + (hasCheckpoint ? " from its last checkpoint" : "")
             : $"Fine-tuning job started: {plan.Steps} steps of {plan.BatchSize} x {plan.BlockSize} tokens");
 
+        string name = FineTunedModelName(job);
         string output = Path.Combine(WorkFolder(job.Id), "output");
         if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
-        var options = plan.ToTrainingOptions(job.Seed);
-        TrainingSeam.Train(model, tokenizer, data, options, output, log, checkpoint, plan.CheckpointInterval,
-            step => ReportStep(job.Id, plan, step), cancellation);
+        var progress = new JobProgress(this, job, plan, name, checkpoint);
+        Trainer.Train(model, tokenizer, data, plan.ToTrainingOptions(job.Seed), output, log, new TrainingRun
+        {
+            CheckpointFolder = checkpoint,
+            CheckpointInterval = plan.CheckpointInterval,
+            Progress = progress,
+            Cancellation = cancellation,
+        });
 
         CopyMissingFiles(job.ModelFolder, output);
-        string name = FineTunedModelName(job);
-        TrainingSeam.Publish(modelsRoot, name, output);
+        new ModelRepository(modelsRoot).Publish(name, output);
         store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
         Check(store.Succeed(job.Id, owner, name));
         store.AddEvent(job.Id, "info", "The job has successfully completed");
         Directory.Delete(WorkFolder(job.Id), recursive: true);
     }
 
-    private IReadOnlyList<string> ReadFile(string fileId, string field)
+    /// <summary>
+    /// Turns the trainer's progress into metrics events and, when the job asked for it, publishes each new checkpoint
+    /// as a revision of the fine-tuned model (the trainer reports the step after a checkpoint was written).
+    /// </summary>
+    private sealed class JobProgress(JobRunner runner, JobRecord job, FineTuningPlan plan, string name, string checkpointFolder) : IProgress<TrainingProgress>
+    {
+        private string? _published = TrainingCheckpoint.LatestFolder(checkpointFolder);
+
+        public void Report(TrainingProgress value)
+        {
+            runner.ReportStep(job.Id, plan, value);
+            if (job.Hyperparameters.PublishCheckpoints != true || value.Step >= value.MaxSteps) return;
+            string? latest = TrainingCheckpoint.LatestFolder(checkpointFolder);
+            if (latest is null || latest == _published) return;
+            _published = latest;
+            runner.PublishCheckpoint(job, name, latest);
+        }
+    }
+
+    /// <summary>Publishes a checkpoint's model (not its optimizer state) as the next revision of <paramref name="name"/>.</summary>
+    private void PublishCheckpoint(JobRecord job, string name, string checkpointStep)
+    {
+        string export = Path.Combine(WorkFolder(job.Id), "export");
+        if (Directory.Exists(export)) Directory.Delete(export, recursive: true);
+        try
+        {
+            Directory.CreateDirectory(export);
+            foreach (string file in Directory.EnumerateFiles(checkpointStep).Where(f => TrainingCheckpoint.IsModelFile(f)))
+            {
+                File.Copy(file, Path.Combine(export, Path.GetFileName(file)));
+            }
+            CopyMissingFiles(job.ModelFolder, export);
+            var revision = new ModelRepository(modelsRoot).Publish(name, export);
+            store.AddEvent(job.Id, "info", $"Checkpoint {Path.GetFileName(checkpointStep)} published as {name} {revision.Revision}");
+        }
+        finally
+        {
+            Directory.Delete(export, recursive: true);
+        }
+    }
+
+    private IReadOnlyList<string> ReadFile(string fileId, string field, ChatTemplate template)
     {
         var file = store.GetFile(fileId) ?? throw new ArgumentException($"the file {fileId} no longer exists", field);
         try
         {
-            return TrainingSeam.ReadDocuments(Path.Combine(store.DataRoot, file.Path));
+            return TrainingData.ReadDocuments(Path.Combine(store.DataRoot, file.Path), template);
         }
-        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException or IOException)
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
         {
             throw new ArgumentException($"{field} {fileId}: {e.Message}", field, e);
         }
     }
 
     /// <summary>Metrics every <see cref="FineTuningPlan.MetricsInterval"/> steps, at evaluations and at the last step.</summary>
-    private void ReportStep(string jobId, FineTuningPlan plan, StepReport step)
+    private void ReportStep(string jobId, FineTuningPlan plan, TrainingProgress step)
     {
         if (step.Evaluation is null && step.Step % plan.MetricsInterval != 0 && step.Step != step.MaxSteps) return;
         var data = new Dictionary<string, object>

@@ -101,6 +101,29 @@ public sealed class JobWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task ARunningJobIsCancelledAtItsNextHeartbeat()
+    {
+        using var store = new JobStore(DataRoot);
+        var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 100_000));
+        using var worker = Worker();
+        var running = worker.RunOnceAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!store.EventsSince(job.Id, 0).Any(e => e.Type == "metrics"))
+        {
+            Assert.False(running.IsCompleted, "the worker ended before training");
+            Assert.True(DateTime.UtcNow < deadline, "no training step within 60 s");
+            await Task.Delay(50);
+        }
+        Assert.True(store.RequestCancel(job.Id)!.CancelRequested);
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var cancelled = store.GetJob(job.Id)!;
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        Assert.Null(cancelled.FineTunedModel);
+        Assert.False(Directory.Exists(ModelsRoot));
+    }
+
+    [Fact]
     public async Task AJobWhoseDataIsGoneFailsSayingWhich()
     {
         using var store = new JobStore(DataRoot);
