@@ -26,17 +26,17 @@ public sealed class JobResumeTests : IDisposable
         var file = await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(JobWorkerTests.TrainingText)), "hamlet.txt",
             FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
         var job = store.CreateJob(JobStoreTests.NewJob(JobWorkerTests.Gpt2Tiny,
-            new JobHyperparameters { NEpochs = 50, MaxSteps = 60, BatchSize = 2, PublishCheckpoints = true }) with { TrainingFile = file.Id, Suffix = "resume" });
+            new JobHyperparameters { NEpochs = 50, MaxSteps = 30, BatchSize = 2, PublishCheckpoints = true }) with { TrainingFile = file.Id, Suffix = "resume" });
         string latest = Path.Combine(_root, "data", "jobs", job.Id, "checkpoint", TrainingCheckpoint.LatestFile);
 
         var (first, firstOutput) = _workers.Start(RunArgs("first"));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(240);
         int killedAfter;
-        while (!(File.Exists(latest) && (killedAfter = int.Parse(File.ReadAllText(latest).Trim()["step-".Length..])) >= 20))
+        while (!(File.Exists(latest) && (killedAfter = int.Parse(File.ReadAllText(latest).Trim()["step-".Length..])) >= 10))
         {
             Assert.False(first.HasExited, $"the worker ended early:\n{firstOutput}");
-            Assert.False(JobStatus.IsTerminal(store.GetJob(job.Id)!.Status), $"the job ended before step 20:\n{firstOutput}");
-            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint past step 20 within 90 s:\n{firstOutput}");
+            Assert.False(JobStatus.IsTerminal(store.GetJob(job.Id)!.Status), $"the job ended before step 10:\n{firstOutput}");
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint past step 10 within 240 s:\n{firstOutput}");
             await Task.Delay(50);
         }
         first.Kill(entireProcessTree: true); // SIGKILL: the job stays leased to a dead worker until the lease runs out
@@ -47,7 +47,7 @@ public sealed class JobResumeTests : IDisposable
         JobRecord done;
         while (!JobStatus.IsTerminal((done = store.GetJob(job.Id)!).Status))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the job did not finish within 90 s:\nfirst:\n{firstOutput}\nsecond:\n{secondOutput}");
+            Assert.True(DateTime.UtcNow < deadline, $"the job did not finish within 240 s:\nfirst:\n{firstOutput}\nsecond:\n{secondOutput}");
             await Task.Delay(100);
         }
         Assert.True(done.Status == JobStatus.Succeeded, $"{done.Status} {done.Error?.Message}\n{secondOutput}");
@@ -57,12 +57,12 @@ public sealed class JobResumeTests : IDisposable
         Assert.True(resumed > 0, string.Join("\n", events.Select(e => e.Message)));
         var stepsAfter = events.Skip(resumed).Where(e => e.Type == "metrics").Select(e => System.Text.Json.JsonDocument.Parse(e.Data!).RootElement.GetProperty("step").GetInt32()).ToList();
         Assert.True(stepsAfter.Count > 0 && stepsAfter.Min() >= killedAfter, $"resumed at {killedAfter}, then steps {string.Join(", ", stepsAfter)}");
-        Assert.Equal(60, stepsAfter.Max());
+        Assert.Equal(30, stepsAfter.Max());
 
         // publish_checkpoints: the fine-tuned model had revisions while it trained; the final one is current.
         var repository = new ModelRepository(ModelsRoot);
         var revisions = repository.Revisions(done.FineTunedModel!);
-        Assert.True(revisions.Count >= 3, string.Join(", ", revisions));
+        Assert.True(revisions.Count >= 2, string.Join(", ", revisions));
         Assert.Equal(revisions[^1], ModelRepository.Locate(repository.ModelFolder(done.FineTunedModel!))!.Revision);
         Assert.Contains(events, e => e.Message.StartsWith("Checkpoint step-", StringComparison.Ordinal));
     }
