@@ -2,6 +2,7 @@ using GenAI.Core.Tokenization;
 
 namespace GenAI.Training.Tests;
 
+[Collection(InProcessTraining.Name)]
 public sealed class CheckpointTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("genai-ckpt-").FullName;

@@ -19,12 +19,12 @@ public sealed class PublishCommandTests : IDisposable
     [Fact]
     public async Task PublishesRevisionsAndRefusesABrokenFolder()
     {
-        var first = await PublishAsync(Jobs.JobWorkerTests.Gpt2Tiny);
+        var first = await PublishAsync(TestPaths.Gpt2Tiny);
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.Contains("published bard rev-0001", first.Output);
 
         string broken = Path.Combine(_root, "broken");
-        DurableFiles.CopyFolder(Jobs.JobWorkerTests.Gpt2Tiny, broken);
+        DurableFiles.CopyFolder(TestPaths.Gpt2Tiny, broken);
         File.Delete(Path.Combine(broken, "vocab.json"));
         var refused = await PublishAsync(broken);
         Assert.Equal(1, refused.ExitCode);

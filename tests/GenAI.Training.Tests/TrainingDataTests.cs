@@ -80,7 +80,7 @@ public sealed class TrainingDataTests : IDisposable
     [Fact]
     public void DocumentsAreSeparatedByEosAndSplitNinetyTen()
     {
-        var tokenizer = TokenizerLoader.Load(TestPaths.Gpt2Fixture);
+        var tokenizer = TokenizerLoader.Load(TestPaths.Gpt2Tiny);
         int eos = tokenizer.EosTokenId!.Value;
         var documents = Enumerable.Range(0, 10).Select(i => $"document number {i} says hello").ToList();
         int perDocument = tokenizer.Encode(documents[0]).Count + 1;

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace GenAI.Training.Tests;
 
+[Collection(InProcessTraining.Name)]
 public sealed class TrainingTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "genai-train-" + Guid.NewGuid().ToString("N"));

@@ -14,7 +14,7 @@ public sealed partial class WorkerResumeTests : IDisposable
     public async Task AKilledRunResumesFromItsLastCheckpointAndFinishes()
     {
         string data = Path.Combine(_folder, "shakespeare.txt");
-        File.WriteAllText(data, File.ReadAllText(TestPaths.Shakespeare)[..60_000]);
+        File.WriteAllText(data, File.ReadAllText(TestPaths.TinyShakespeare)[..60_000]);
         string output = Path.Combine(_folder, "out");
         string[] args =
         [

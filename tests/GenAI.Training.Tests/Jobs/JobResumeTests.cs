@@ -25,7 +25,7 @@ public sealed class JobResumeTests : IDisposable
         using var store = new JobStore(DataRoot);
         var file = await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(JobWorkerTests.TrainingText)), "hamlet.txt",
             FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
-        var job = store.CreateJob(JobStoreTests.NewJob(JobWorkerTests.Gpt2Tiny,
+        var job = store.CreateJob(JobStoreTests.NewJob(TestPaths.Gpt2Tiny,
             new JobHyperparameters { NEpochs = 50, MaxSteps = 30, BatchSize = 2, PublishCheckpoints = true }) with { TrainingFile = file.Id, Suffix = "resume" });
         string latest = Path.Combine(_root, "data", "jobs", job.Id, "checkpoint", TrainingCheckpoint.LatestFile);
 

@@ -6,24 +6,13 @@ using GenAI.Training.Jobs;
 namespace GenAI.Training.Tests.Jobs;
 
 /// <summary>The worker loop on the fixture model: claim, train a few steps, publish, record; cancel and failure paths.</summary>
+[Collection(InProcessTraining.Name)]
 public sealed class JobWorkerTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "genai-worker-" + Guid.NewGuid().ToString("N"));
 
     private string DataRoot => Path.Combine(_root, "data");
     private string ModelsRoot => Path.Combine(_root, "models");
-
-    internal static string Gpt2Tiny
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "GenAI.sln"))) return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "fixtures", "gpt2-tiny"));
-            }
-            throw new InvalidOperationException("GenAI.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
 
     internal static string TrainingText => string.Concat(Enumerable.Repeat("To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.\n", 80));
 
@@ -39,7 +28,7 @@ public sealed class JobWorkerTests : IDisposable
     private static async Task<StoredFile> UploadAsync(JobStore store, string text, string name = "train.txt") =>
         await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), name, FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
 
-    private static JobRecord Job(StoredFile file, int maxSteps) => JobStoreTests.NewJob(Gpt2Tiny, new JobHyperparameters { MaxSteps = maxSteps, BatchSize = 2 })
+    private static JobRecord Job(StoredFile file, int maxSteps) => JobStoreTests.NewJob(TestPaths.Gpt2Tiny, new JobHyperparameters { MaxSteps = maxSteps, BatchSize = 2 })
         with { TrainingFile = file.Id, Suffix = "bard" };
 
     [Fact]

@@ -1,6 +1,6 @@
-namespace GenAI.Core.Tests;
+namespace GenAI.Tests.Shared;
 
-/// <summary>Locations the tests read: the repository root and ../shared beside it.</summary>
+/// <summary>Locations the tests read: the repository root and ../shared beside it (fixtures and data, read in place).</summary>
 internal static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
