@@ -28,9 +28,3 @@ public sealed class JobStores(IOptions<ServerOptions> options) : IDisposable
         if (_store.IsValueCreated) _store.Value.Dispose();
     }
 }
-
-/// <summary>Relative paths in settings are taken from the working directory, as a user typing them expects (as ModelHost does).</summary>
-public static class ServerPaths
-{
-    public static string Resolve(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
-}

@@ -110,7 +110,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
         : _slots.IsEmpty ? $"no model to serve: give --model PATH or put model folders under {RootFolder}"
         : "no model is loaded: " + string.Join("; ", LoadErrors.Select(e => $"{e.Key}: {e.Value}"));
 
-    private string RootFolder => Resolve(options.Value.ModelsRoot);
+    private string RootFolder => ServerPaths.Resolve(options.Value.ModelsRoot);
 
     private async Task WatchAsync()
     {
@@ -225,7 +225,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
     private IEnumerable<(string Id, string Folder)> DiscoverFolders()
     {
         var o = options.Value;
-        var given = o.Models.Where(m => !string.IsNullOrWhiteSpace(m)).Select(Resolve).ToList(); // an empty setting means none
+        var given = o.Models.Where(m => !string.IsNullOrWhiteSpace(m)).Select(ServerPaths.Resolve).ToList(); // an empty setting means none
         var seenIds = new HashSet<string>(_slots.Keys, StringComparer.Ordinal);
         var seenFolders = new HashSet<string>(_slots.Values.Select(s => s.Folder), StringComparer.Ordinal);
         var root = new ModelRepository(RootFolder);
@@ -239,9 +239,6 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             yield return (id, folder);
         }
     }
-
-    /// <summary>Relative paths are taken from the working directory, as a user typing them expects.</summary>
-    private static string Resolve(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
 
     private ServedModel LoadRevision(string id, ModelLocation location)
     {
