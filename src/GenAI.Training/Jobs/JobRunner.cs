@@ -64,6 +64,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
             log.WriteLine($"job {job.Id} failed: {e}");
             Check(store.Fail(job.Id, owner, new JobError(code, e.Message, param)));
             store.AddEvent(job.Id, "error", $"Fine-tuning job failed: {e.Message}");
+            DeleteWorkFolder(job.Id); // a failed job is never resumed
             return JobOutcome.Finished;
         }
     }
@@ -80,7 +81,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
 
         TorchRuntime.EnsureAvailable();
         var tokenizer = TokenizerLoader.Load(job.ModelFolder);
-        using var data = TokenDataset.FromDocuments(train, validation, tokenizer);
+        using var data = Tokenize(train, validation, tokenizer);
         using var model = ModelLoader.Load(job.ModelFolder, new ModelLoadOptions { Device = "cpu" });
         var plan = FineTuningPlan.Resolve(job.Hyperparameters, data.Sizes.Train, data.Sizes.Validation, model.Config.ContextLength);
         Check(store.SetPlan(job.Id, owner, plan, (long)plan.Steps * plan.BatchSize * plan.BlockSize));
@@ -108,7 +109,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
         Check(store.Succeed(job.Id, owner, name));
         store.AddEvent(job.Id, "info", "The job has successfully completed");
-        Directory.Delete(WorkFolder(job.Id), recursive: true);
+        DeleteWorkFolder(job.Id);
     }
 
     /// <summary>
@@ -149,6 +150,33 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         finally
         {
             Directory.Delete(export, recursive: true);
+        }
+    }
+
+    /// <summary>Deletes a finished job's checkpoints and output; a leftover only costs disk, so failures are ignored.</summary>
+    public void DeleteWorkFolder(string jobId)
+    {
+        try
+        {
+            if (Directory.Exists(WorkFolder(jobId))) Directory.Delete(WorkFolder(jobId), recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static TokenDataset Tokenize(IReadOnlyList<string> train, IReadOnlyList<string>? validation, TextTokenizer tokenizer)
+    {
+        try
+        {
+            return TokenDataset.FromDocuments(train, validation, tokenizer);
+        }
+        catch (UnknownTokenException e)
+        {
+            throw new ArgumentException($"the data has text this model's tokenizer cannot encode: {e.Message}", "training_file", e);
         }
     }
 

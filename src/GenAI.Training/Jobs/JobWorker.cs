@@ -125,7 +125,9 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
 
     private void Cancelled(JobStore store, string jobId)
     {
-        if (store.MarkCancelled(jobId, options.WorkerId)) store.AddEvent(jobId, "info", "Job cancelled");
+        if (!store.MarkCancelled(jobId, options.WorkerId)) return;
+        store.AddEvent(jobId, "info", "Job cancelled");
+        new JobRunner(store, options.ModelsRoot, log).DeleteWorkFolder(jobId);
     }
 
     /// <inheritdoc />

@@ -130,6 +130,23 @@ public sealed class JobWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task TextTheModelCannotEncodeFailsTheJobNamingTheCharacter()
+    {
+        using var store = new JobStore(DataRoot);
+        var file = await UploadAsync(store, string.Concat(Enumerable.Repeat("Café au lait, my lord.\n", 40)));
+        string characterModel = Path.Combine(TestPaths.RepoRoot, "models", "tiny-shakespeare");
+        var job = store.CreateJob(JobStoreTests.NewJob(characterModel, new JobHyperparameters { MaxSteps = 2 }) with { TrainingFile = file.Id });
+
+        using var worker = Worker();
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        var failed = store.GetJob(job.Id)!;
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Equal("training_file", failed.Error?.Param);
+        Assert.Contains("'é'", failed.Error?.Message);
+        Assert.False(Directory.Exists(Path.Combine(DataRoot, "jobs", job.Id)));
+    }
+
+    [Fact]
     public async Task UploadsAreCheckedAsTrainingData()
     {
         using var store = new JobStore(DataRoot);
