@@ -90,6 +90,7 @@ public static class Trainer
         void Checkpoint(int step)
         {
             if (run.CheckpointFolder is null || step == lastCheckpoint && step != 0) return;
+            if (run.MayWriteCheckpoint?.Invoke() == false) return;
             var state = new TrainingCheckpoint.State(step, evaluations, options, dataTokens, loss,
                 TrainingCheckpoint.Bytes(batches.get_state()), TrainingCheckpoint.Bytes(evalBatches.get_state()), TrainingCheckpoint.Bytes(get_rng_state()));
             TrainingCheckpoint.Save(run.CheckpointFolder, state, model, tokenizer, optimizer);

@@ -75,14 +75,21 @@ public static class TrainingCheckpoint
             File.WriteAllText(Path.Combine(temp, "loss_curve.svg"), LossCurve.Svg(state.Evaluations));
             foreach (string file in Directory.GetFiles(temp)) FlushToDisk(file);
             // A folder of this step that "latest" does not name is a leftover; the current one is never replaced.
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            if (Directory.Exists(final))
+            {
+                // The step is saved already (the same state: runs are deterministic); never touch what "latest" names.
+                if (File.Exists(Path.Combine(checkpointFolder, LatestFile)) && File.ReadAllText(Path.Combine(checkpointFolder, LatestFile)).Trim() == name) return;
+                Directory.Delete(final, recursive: true);
+            }
             Directory.Move(temp, final);
+            GenAI.Core.Checkpoints.DurableFiles.FlushDirectory(checkpointFolder);
         }
         finally
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
         WriteAtomically(Path.Combine(checkpointFolder, LatestFile), name);
+        GenAI.Core.Checkpoints.DurableFiles.FlushDirectory(checkpointFolder); // "latest" is on disk before the old steps go
         WriteAtomically(Path.Combine(checkpointFolder, "loss_curve.svg"), LossCurve.Svg(state.Evaluations));
         foreach (string old in Directory.GetDirectories(checkpointFolder))
         {

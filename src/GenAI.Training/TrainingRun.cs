@@ -12,6 +12,12 @@ public sealed class TrainingRun
     /// <summary>Iterations between checkpoints; 0: one at each evaluation. The end of the run is always checkpointed.</summary>
     public int CheckpointInterval { get; init; }
 
+    /// <summary>
+    /// Asked before each checkpoint is written; false skips it. A job worker that may have lost its job to another
+    /// worker must not write into the checkpoint folder the new owner now uses.
+    /// </summary>
+    public Func<bool>? MayWriteCheckpoint { get; init; }
+
     /// <summary>Receives every iteration and evaluation; null: <see cref="TrainingProgressWriter"/> lines into the log.</summary>
     public IProgress<TrainingProgress>? Progress { get; init; }
 

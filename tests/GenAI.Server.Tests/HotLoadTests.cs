@@ -80,6 +80,26 @@ public sealed class HotLoadTests : IDisposable
         Assert.All(served.Where(m => m.Revision != "rev-0004"), m => Assert.True(m.IsDisposed, $"{m.Revision} was not disposed"));
     }
 
+    [Fact]
+    public async Task AModelFolderThatFailedWhileStillBeingCopiedLoadsOnceItIsComplete()
+    {
+        string folder = Path.Combine(Root, "late");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(TestPaths.Gpt2Tiny, "config.json"), Path.Combine(folder, "config.json")); // the rest is still on its way
+        using var factory = ServerFactory.With(new() { ["GenAI:ModelsRoot"] = Root, ["GenAI:ModelsPollSeconds"] = "0" });
+        using var client = await factory.ReadyClientAsync();
+        const string request = """{"model": "late", "prompt": "Hello", "max_tokens": 2}""";
+        Assert.Equal(503, (await Http.PostAsync(client, "/v1/completions", request)).Status);
+
+        foreach (string file in Directory.EnumerateFiles(TestPaths.Gpt2Tiny).Where(f => Path.GetFileName(f) != "config.json"))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        var (status, body) = await Http.PostAsync(client, "/v1/completions", request);
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal("late", body.GetProperty("model").GetString());
+    }
+
     private static async Task<Outcome> CompleteAsync(HttpClient client, bool stream, int newestAtStart)
     {
         string request = $$"""{"model": "hot", "prompt": "Hello there", "max_tokens": 6, "temperature": 0, "stream": {{(stream ? "true" : "false")}}}""";

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace GenAI.Core.Models;
 
 /// <summary>
-/// The check a model must pass before it is published or served: it loads, its tokenizer fits its vocabulary,
+/// The check a model must pass before it is published or served: it loads, its tokenizer and chat template load, its tokenizer fits its vocabulary,
 /// and a forward pass gives finite logits of the expected shape (so NaN or exploded weights are caught too).
 /// </summary>
 public static class ModelCheck
@@ -18,10 +18,11 @@ public static class ModelCheck
         try
         {
             tokenizer = TokenizerLoader.Load(folder);
+            ChatTemplate.Load(folder); // served chat prompts need it to parse
         }
         catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or FormatException)
         {
-            throw new CheckpointException(folder, null, $"the tokenizer does not load: {e.Message}", e);
+            throw new CheckpointException(folder, null, $"the tokenizer or chat template does not load: {e.Message}", e);
         }
         Check(model, tokenizer, folder);
     }

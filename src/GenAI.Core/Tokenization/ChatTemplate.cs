@@ -63,6 +63,11 @@ public sealed class ChatTemplate
         {
             throw new InvalidDataException($"{path}: chat_template: {e.Message}", e);
         }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or InvalidOperationException or FormatException)
+        {
+            // The parser's bounds checks are its last line of defence against a malformed template: still the file's fault.
+            throw new InvalidDataException($"{path}: chat_template does not parse", e);
+        }
     }
 
     /// <summary>The prompt text for <paramref name="messages"/>, ready for the assistant's reply.</summary>

@@ -61,13 +61,17 @@ public static class FilesEndpoints
         {
             form = await http.Request.ReadFormAsync(http.RequestAborted);
         }
-        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
         {
             throw TooLarge(limit);
         }
         catch (InvalidDataException e)
         {
             throw ApiException.Invalid($"the multipart body is malformed: {e.Message}", "file");
+        }
+        catch (IOException e) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            throw ApiException.Invalid($"the multipart body ended early: {e.Message}", "file");
         }
         string purpose = form["purpose"].ToString();
         if (string.IsNullOrEmpty(purpose)) throw ApiException.Invalid($"purpose is required ('{FileStore.FineTunePurpose}')", "purpose");

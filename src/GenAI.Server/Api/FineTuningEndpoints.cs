@@ -60,9 +60,9 @@ public static class FineTuningEndpoints
             throw ApiException.Invalid($"suffix must be at most {MaxSuffixLength} characters of A-Z, a-z, 0-9, '.', '_' and '-'", "suffix");
         }
         if (request.Seed is < 0 or > int.MaxValue) throw ApiException.Invalid($"seed must be between 0 and {int.MaxValue}", "seed");
-        if (request.Metadata is { } metadata && (metadata.Count > 16 || metadata.Any(p => p.Key.Length > 64 || p.Value.Length > 512)))
+        if (request.Metadata is { } metadata && (metadata.Count > 16 || metadata.Any(p => p.Key.Length > 64 || p.Value is null || p.Value.Length > 512)))
         {
-            throw ApiException.Invalid("metadata holds at most 16 pairs, keys up to 64 and values up to 512 characters", "metadata");
+            throw ApiException.Invalid("metadata holds at most 16 pairs of strings, keys up to 64 and values up to 512 characters", "metadata");
         }
         var hyperparameters = Hyperparameters(request) with { MaxSteps = request.MaxSteps, PublishCheckpoints = request.PublishCheckpoints };
         try
@@ -146,6 +146,8 @@ public static class FineTuningEndpoints
         {
             throw ApiException.Invalid($"the job has already {job.Status}; only a job that has not finished can be cancelled", null);
         }
+        // Cancelled at once (no worker held it): its checkpoints, if a stopped worker left some, are no longer needed.
+        if (job.Status == JobStatus.Cancelled && job.LeaseOwner is null) stores.Store.DeleteWorkFolder(job.Id);
         return Results.Json(FineTuningJobObject.From(job), JsonBody.Options);
     }
 

@@ -176,7 +176,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             // A plain folder loads once; a folder with revisions reloads when its pointer moves.
             if (location.Revision is null || current.Revision == location.Revision) return false;
         }
-        return location.Revision is null ? !slot.FolderFailed : !slot.Rejected.ContainsKey(location.Revision);
+        return location.Revision is null ? slot.FailedFolder != FolderFingerprint(location.Folder) : !slot.Rejected.ContainsKey(location.Revision);
     }
 
     private void Load(ModelSlot slot, ModelLocation location)
@@ -186,9 +186,17 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
         {
             var served = LoadRevision(slot.Id, location);
             var previous = slot.Current;
+            try
+            {
+                ModelLoaded?.Invoke(served); // before the swap: a throwing handler rejects the revision, which then never serves
+            }
+            catch
+            {
+                served.Dispose();
+                throw;
+            }
             slot.Current = served;
             slot.Error = null;
-            ModelLoaded?.Invoke(served);
             logger.LogInformation("Serving model {Model} revision {Revision} from {Folder}: {Parameters:N0} parameters, {DType} on {Device}, context {Context} ({Seconds:F1} s){Replaced}",
                 slot.Id, served.Revision, location.Folder, served.Model.ParameterCount, served.Model.DType, served.Device, served.ContextLength,
                 (DateTime.UtcNow - started).TotalSeconds, previous is null ? "" : $"; revision {previous.Revision} finishes its {previous.Leases} running requests");
@@ -196,7 +204,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            if (location.Revision is null) slot.FolderFailed = true;
+            if (location.Revision is null) slot.FailedFolder = FolderFingerprint(location.Folder);
             else slot.Rejected[location.Revision] = e.Message;
             if (slot.Current is null) slot.Error = e.Message;
             if (slot.Current is null)
@@ -208,6 +216,20 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
                 logger.LogError(e, "Model {Model}: revision {Revision} rejected, revision {Serving} keeps serving: {Reason}",
                     slot.Id, location.Revision, slot.Current.Revision, e.Message);
             }
+        }
+    }
+
+    /// <summary>Names, sizes and times of a folder's files: a plain folder that failed is tried again once it changes (a copy that was still under way).</summary>
+    private static string FolderFingerprint(string folder)
+    {
+        try
+        {
+            return string.Join('|', new DirectoryInfo(folder).EnumerateFiles().OrderBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 
@@ -251,20 +273,24 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
         };
         string folder = location.Folder;
         var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = o.Device, DType = dtype });
+        InferenceEngine? engine = null;
         try
         {
             var tokenizer = TokenizerLoader.Load(folder);
             ModelCheck.Check(model, tokenizer, folder);
+            var chatTemplate = ChatTemplate.Load(folder);
             var defaults = GenerationDefaults.Load(folder);
-            var engine = new InferenceEngine(model, tokenizer, new EngineOptions
+            // Everything that can refuse the folder comes first: the engine starts a thread.
+            engine = new InferenceEngine(model, tokenizer, new EngineOptions
             {
                 MaxBatchRows = o.MaxConcurrentSequences,
                 MaxQueuedRequests = o.MaxQueuedRequests,
             }, id);
-            return new ServedModel(id, folder, location.Revision, model, tokenizer, defaults, engine, model.Device.ToString());
+            return new ServedModel(id, folder, location.Revision, model, tokenizer, chatTemplate, defaults, engine, model.Device.ToString());
         }
         catch
         {
+            engine?.Dispose();
             model.Dispose();
             throw;
         }
@@ -315,8 +341,8 @@ public sealed class ModelSlot(string id, string folder)
     /// <summary>Revisions that failed to load or check, with the reason; they are not tried again.</summary>
     public ConcurrentDictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>A plain folder that failed to load; it is not tried again until the server restarts.</summary>
-    internal bool FolderFailed { get; set; }
+    /// <summary>The fingerprint of a plain folder that failed to load; it is tried again when its files change.</summary>
+    internal string? FailedFolder { get; set; }
 
     internal SemaphoreSlim LoadLock { get; } = new(1, 1);
 }

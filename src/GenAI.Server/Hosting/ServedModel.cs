@@ -18,8 +18,8 @@ public sealed class ServedModel : IDisposable
     private bool _retired;
     private bool _disposed;
 
-    public ServedModel(string id, string folder, string? revision, CausalLanguageModel model, TextTokenizer tokenizer, GenerationDefaults defaults,
-        InferenceEngine engine, string device)
+    public ServedModel(string id, string folder, string? revision, CausalLanguageModel model, TextTokenizer tokenizer, ChatTemplate chatTemplate,
+        GenerationDefaults defaults, InferenceEngine engine, string device)
     {
         Id = id;
         Folder = folder;
@@ -29,7 +29,7 @@ public sealed class ServedModel : IDisposable
         Engine = engine;
         Device = device;
         Revision = revision ?? ComputeRevision(folder);
-        ChatTemplate = ChatTemplate.Load(folder);
+        ChatTemplate = chatTemplate;
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     }
 

@@ -1,3 +1,4 @@
+using GenAI.Core.Checkpoints;
 namespace GenAI.Training.Jobs;
 
 /// <summary>An upload is larger than the limit.</summary>
@@ -59,6 +60,7 @@ public sealed class FileStore(JobStore store)
             if (documents.Count == 0 || documents.All(string.IsNullOrWhiteSpace)) throw new InvalidDataException("the file holds no training text");
             string relative = Path.Combine(Folder, id + extension);
             File.Move(temp, Path.Combine(store.DataRoot, relative));
+            DurableFiles.FlushDirectory(folder); // the content is on disk before the row that names it
             var file = new StoredFile(id, Path.GetFileName(filename), purpose, bytes, JobStore.Now, relative);
             store.AddFile(file);
             return file;

@@ -39,7 +39,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     }
 
     /// <summary>The job's working folder (checkpoint and training output).</summary>
-    public string WorkFolder(string jobId) => Path.Combine(store.DataRoot, "jobs", jobId);
+    public string WorkFolder(string jobId) => store.WorkFolder(jobId);
 
     /// <summary>Runs <paramref name="job"/> as <paramref name="owner"/> until it finishes or <paramref name="cancellation"/> stops it.</summary>
     public JobOutcome Run(JobRecord job, string owner, CancellationToken cancellation)
@@ -102,6 +102,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
             CheckpointInterval = plan.CheckpointInterval,
             Progress = progress,
             Cancellation = cancellation,
+            MayWriteCheckpoint = () => OwnsLease(job.Id, owner),
         });
 
         CopyMissingFiles(job.ModelFolder, output);
@@ -153,20 +154,8 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         }
     }
 
-    /// <summary>Deletes a finished job's checkpoints and output; a leftover only costs disk, so failures are ignored.</summary>
-    public void DeleteWorkFolder(string jobId)
-    {
-        try
-        {
-            if (Directory.Exists(WorkFolder(jobId))) Directory.Delete(WorkFolder(jobId), recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="JobStore.DeleteWorkFolder"/>).</summary>
+    public void DeleteWorkFolder(string jobId) => store.DeleteWorkFolder(jobId);
 
     private static TokenDataset Tokenize(IReadOnlyList<string> train, IReadOnlyList<string>? validation, TextTokenizer tokenizer)
     {
@@ -211,16 +200,23 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         store.AddEvent(jobId, "info", message, "metrics", data);
     }
 
+    /// <summary>True while <paramref name="owner"/> holds a live lease on the job (checked before each checkpoint write).</summary>
+    private bool OwnsLease(string jobId, string owner) =>
+        store.GetJob(jobId) is { } current && current.LeaseOwner == owner && current.LeaseExpiresAt > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Base-model files the trainer does not write (never weights or weight indexes: the output has its own).</summary>
+    private static readonly HashSet<string> InheritedFiles = new(StringComparer.Ordinal)
+    {
+        "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json", "generation_config.json", "chat_template.jinja", "chat_template.json",
+    };
+
     /// <summary>Tokenizer settings, chat template and generation defaults the trainer does not write come from the base model.</summary>
     private static void CopyMissingFiles(string from, string to)
     {
-        foreach (string file in Directory.EnumerateFiles(from))
+        foreach (string file in Directory.EnumerateFiles(from).Where(f => InheritedFiles.Contains(Path.GetFileName(f))))
         {
             string target = Path.Combine(to, Path.GetFileName(file));
-            if (!File.Exists(target) && !file.EndsWith(".safetensors", StringComparison.Ordinal) && !file.EndsWith(".bin", StringComparison.Ordinal))
-            {
-                File.Copy(file, target);
-            }
+            if (!File.Exists(target)) File.Copy(file, target);
         }
     }
 

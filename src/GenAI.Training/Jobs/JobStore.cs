@@ -60,6 +60,21 @@ public sealed class JobStore : IDisposable
     public static string NewId(string prefix) =>
         prefix + "-" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
 
+    /// <summary>A job's working folder: its checkpoints and training output.</summary>
+    public string WorkFolder(string jobId) => Path.Combine(DataRoot, "jobs", jobId);
+
+    /// <summary>Deletes a finished job's working folder; a leftover only costs disk, so failures are ignored.</summary>
+    public void DeleteWorkFolder(string jobId)
+    {
+        try
+        {
+            if (Directory.Exists(WorkFolder(jobId))) Directory.Delete(WorkFolder(jobId), recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     /// <summary>The clock, in Unix seconds.</summary>
     public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 

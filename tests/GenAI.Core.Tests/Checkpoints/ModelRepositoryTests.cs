@@ -77,6 +77,15 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     [Fact]
+    public void AChatTemplateThatDoesNotParseIsRefused()
+    {
+        string broken = CopyOfFixture("template");
+        File.WriteAllText(Path.Combine(broken, "tokenizer_config.json"), """{"chat_template": "{% if %}"}""");
+        var e = Assert.Throws<CheckpointException>(() => Repository.Publish("tiny", broken));
+        Assert.Contains("chat_template", e.Message);
+    }
+
+    [Fact]
     public void AFailedPublishLeavesThePreviousRevisionCurrent()
     {
         var repository = Repository;
