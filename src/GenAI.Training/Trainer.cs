@@ -80,9 +80,12 @@ public static class Trainer
             start = saved.Step;
             loss = saved.LastLoss;
             evaluations.AddRange(saved.Evaluations);
-            batches.set_state(tensor(saved.BatchGenerator));
-            evalBatches.set_state(tensor(saved.EvaluationGenerator));
-            set_rng_state(tensor(saved.DropoutGenerator));
+            using (NewDisposeScope())
+            {
+                batches.set_state(tensor(saved.BatchGenerator));
+                evalBatches.set_state(tensor(saved.EvaluationGenerator));
+                set_rng_state(tensor(saved.DropoutGenerator));
+            }
             log.WriteLine($"resuming from step {start} ({checkpoints})");
         }
         int lastCheckpoint = start;
@@ -91,6 +94,7 @@ public static class Trainer
         {
             if (run.CheckpointFolder is null || step == lastCheckpoint && step != 0) return;
             if (run.MayWriteCheckpoint?.Invoke() == false) return;
+            using var scope = NewDisposeScope(); // the generators' state tensors
             var state = new TrainingCheckpoint.State(step, evaluations, options, dataTokens, loss,
                 TrainingCheckpoint.Bytes(batches.get_state()), TrainingCheckpoint.Bytes(evalBatches.get_state()), TrainingCheckpoint.Bytes(get_rng_state()));
             TrainingCheckpoint.Save(run.CheckpointFolder, state, model, tokenizer, optimizer);

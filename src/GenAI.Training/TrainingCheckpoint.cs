@@ -1,3 +1,4 @@
+using GenAI.Core.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GenAI.Core.Models;
@@ -73,7 +74,7 @@ public static class TrainingCheckpoint
             optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
             File.WriteAllText(Path.Combine(temp, "loss_curve.svg"), LossCurve.Svg(state.Evaluations));
-            foreach (string file in Directory.GetFiles(temp)) FlushToDisk(file);
+            foreach (string file in Directory.GetFiles(temp)) DurableFiles.FlushFile(file);
             // A folder of this step that "latest" does not name is a leftover; the current one is never replaced.
             if (Directory.Exists(final))
             {
@@ -82,15 +83,15 @@ public static class TrainingCheckpoint
                 Directory.Delete(final, recursive: true);
             }
             Directory.Move(temp, final);
-            GenAI.Core.Checkpoints.DurableFiles.FlushDirectory(checkpointFolder);
+            DurableFiles.FlushDirectory(checkpointFolder);
         }
         finally
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
-        WriteAtomically(Path.Combine(checkpointFolder, LatestFile), name);
+        DurableFiles.WriteAllText(Path.Combine(checkpointFolder, LatestFile), name);
         GenAI.Core.Checkpoints.DurableFiles.FlushDirectory(checkpointFolder); // "latest" is on disk before the old steps go
-        WriteAtomically(Path.Combine(checkpointFolder, "loss_curve.svg"), LossCurve.Svg(state.Evaluations));
+        DurableFiles.WriteAllText(Path.Combine(checkpointFolder, "loss_curve.svg"), LossCurve.Svg(state.Evaluations));
         foreach (string old in Directory.GetDirectories(checkpointFolder))
         {
             string oldName = Path.GetFileName(old);
@@ -134,18 +135,4 @@ public static class TrainingCheckpoint
     }
 
     internal static byte[] Bytes(Tensor generatorState) => generatorState.data<byte>().ToArray();
-
-    private static void WriteAtomically(string path, string content)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, content);
-        FlushToDisk(temp);
-        File.Move(temp, path, overwrite: true);
-    }
-
-    private static void FlushToDisk(string file)
-    {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-        stream.Flush(flushToDisk: true);
-    }
 }

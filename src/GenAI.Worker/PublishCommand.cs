@@ -8,26 +8,24 @@ internal static class PublishCommand
 {
     public static int Run(string[] args)
     {
-        string? root = null, name = null, from = null;
-        for (int i = 0; i < args.Length; i++)
+        string? root = null, modelName = null, from = null;
+        foreach (var (name, value) in Arguments.Pairs(args))
         {
-            string option = args[i];
-            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value");
-            switch (option)
+            switch (name)
             {
-                case "--models-root": root = value; break;
-                case "--name": name = value; break;
-                case "--from": from = value; break;
-                default: throw new ArgumentException($"unknown option {option} (publish takes --models-root DIR --name NAME --from FOLDER)");
+                case "models-root": root = value; break;
+                case "name": modelName = value; break;
+                case "from": from = value; break;
+                default: throw new ArgumentException($"unknown option --{name} (publish takes --models-root DIR --name NAME --from FOLDER)");
             }
         }
-        if (root is null || name is null || from is null) throw new ArgumentException("publish needs --models-root DIR --name NAME --from FOLDER");
-        if (!ModelRepository.IsValidName(name)) throw new ArgumentException($"--name '{name}' is not a valid model name (1-128 of A-Z a-z 0-9 . _ -, not starting with . or -)");
+        if (root is null || modelName is null || from is null) throw new ArgumentException("publish needs --models-root DIR --name NAME --from FOLDER");
+        if (!ModelRepository.IsValidName(modelName)) throw new ArgumentException($"--name '{modelName}' is not a valid model name (1-128 of A-Z a-z 0-9 . _ -, not starting with . or -)");
         if (!Directory.Exists(from)) throw new ArgumentException($"--from: no folder {from}");
         TorchRuntime.EnsureAvailable();
         try
         {
-            var published = new ModelRepository(root).Publish(name, from);
+            var published = new ModelRepository(root).Publish(modelName, from);
             Console.WriteLine($"published {published.Name} {published.Revision} at {published.Folder}");
             return 0;
         }

@@ -14,24 +14,16 @@ internal static class RunCommand
     {
         string? modelsRoot = null, dataRoot = null, workerId = null;
         double pollSeconds = 2, leaseSeconds = 30;
-        for (int i = 0; i < args.Length; i++)
+        foreach (var (name, value) in Arguments.Pairs(args))
         {
-            string name = args[i];
-            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
             switch (name)
             {
-                case "--models-root": modelsRoot = value; break;
-                case "--data-root": dataRoot = value; break;
-                case "--worker-id": workerId = value; break;
-                case "--poll-seconds":
-                    pollSeconds = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) && s is > 0 and <= 3600
-                        ? s : throw new ArgumentException($"--poll-seconds must be a number of seconds in (0, 3600], not '{value}'");
-                    break;
-                case "--lease-seconds":
-                    leaseSeconds = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double l) && l is >= 1 and <= 3600
-                        ? l : throw new ArgumentException($"--lease-seconds must be a number of seconds in [1, 3600], not '{value}'");
-                    break;
-                default: throw new ArgumentException($"unknown option {name} (known: --models-root, --data-root, --worker-id, --poll-seconds, --lease-seconds)");
+                case "models-root": modelsRoot = value; break;
+                case "data-root": dataRoot = value; break;
+                case "worker-id": workerId = value; break;
+                case "poll-seconds": pollSeconds = Arguments.Seconds(name, value, 0.01, 3600); break;
+                case "lease-seconds": leaseSeconds = Arguments.Seconds(name, value, 1, 3600); break;
+                default: throw new ArgumentException($"unknown option --{name} (known: --models-root, --data-root, --worker-id, --poll-seconds, --lease-seconds)");
             }
         }
         if (modelsRoot is null || dataRoot is null) throw new ArgumentException("--models-root DIR and --data-root DIR are required");

@@ -16,10 +16,8 @@ internal static class TrainCommand
         string? data = null, validation = null, output = null, init = null, tokenizerKind = "char";
         int checkpointInterval = 0;
         var options = new TrainingOptions();
-        for (int i = 0; i < args.Length; i++)
+        foreach (var (name, value) in Arguments.Pairs(args))
         {
-            string name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"unexpected argument '{args[i]}'");
-            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"--{name} needs a value");
             switch (name)
             {
                 case "data": data = value; break;

@@ -51,6 +51,13 @@ public static partial class DurableFiles
         FlushDirectory(target);
     }
 
+    /// <summary>Flushes a file written by other code (a library's save) to disk.</summary>
+    public static void FlushFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        stream.Flush(flushToDisk: true);
+    }
+
     /// <summary>Flushes a directory's entries (new names, renames) to disk; a no-op where the OS has no such call.</summary>
     public static void FlushDirectory(string directory)
     {

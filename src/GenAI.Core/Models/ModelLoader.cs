@@ -84,10 +84,7 @@ public static class ModelLoader
             ScalarType.Float16 => "float16",
             _ => "float32",
         };
-        string configPath = Path.Combine(folder, ModelConfig.FileName);
-        string temp = configPath + ".tmp";
-        File.WriteAllText(temp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, configPath, overwrite: true);
+        DurableFiles.WriteAllText(Path.Combine(folder, ModelConfig.FileName), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static Dictionary<string, (SafetensorsFile File, string Tensor)> Plan(CausalLanguageModel model, CheckpointWeights weights)

@@ -1,3 +1,4 @@
+using GenAI.Core.Checkpoints;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -116,8 +117,7 @@ public sealed class CharTokenizer : TextTokenizer
 
     private static void Write(string path, string content)
     {
-        File.WriteAllText(path + ".tmp", content);
-        File.Move(path + ".tmp", path, overwrite: true);
+        DurableFiles.WriteAllText(path, content);
     }
 
     private static string Describe(Rune rune) =>
