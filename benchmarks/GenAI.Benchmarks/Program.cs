@@ -21,7 +21,7 @@ static int Usage()
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
                   fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
                   Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)
-          train   nanoGPT's CPU "baby" run on ../shared/data/tinyshakespeare.txt (2000 iterations, ~2 min): val loss
+          train   nanoGPT's CPU "baby" run on models/tiny-shakespeare/tinyshakespeare.txt (2000 iterations, ~2 min): val loss
                   at the end and mean ms/iter beside nanoGPT's (1.886, ~49 ms). Options: any training option as
                   nanoGPT names it, e.g. --max_iters 200 for a quick check, --seed 1
         """);

@@ -6,7 +6,7 @@ namespace GenAI.Benchmarks;
 
 /// <summary>
 /// nanoGPT's CPU "baby" Shakespeare run (the defaults of <see cref="TrainingOptions"/>, character-level, 90/10 split)
-/// on ../shared/data/tinyshakespeare.txt: validation loss at the last iteration and mean ms/iter, beside nanoGPT's.
+/// on models/tiny-shakespeare/tinyshakespeare.txt: validation loss at the last iteration and mean ms/iter, beside nanoGPT's.
 /// </summary>
 internal static class TrainBenchmark
 {
@@ -20,7 +20,7 @@ internal static class TrainBenchmark
         options.Validate();
         TorchRuntime.EnsureAvailable(spinningWorkers: true);
 
-        string data = Path.GetFullPath(Path.Combine(Paths.RepoRoot, "..", "shared", "data", "tinyshakespeare.txt"));
+        string data = Paths.TinyShakespeare;
         var documents = TrainingData.ReadDocuments(data);
         var tokenizer = CharTokenizer.FromCorpus(documents[0]);
         using var dataset = TokenDataset.FromDocuments(documents, null, tokenizer);

@@ -1,15 +1,73 @@
+using System.IO.Compression;
+
 namespace GenAI.Tests.Shared;
 
-/// <summary>Locations the tests read: the repository root and ../shared beside it (fixtures and data, read in place).</summary>
+/// <summary>
+/// Locations the tests read: the repository root and its <c>tests/fixtures</c> (see tests/fixtures/README.md).
+/// </summary>
 internal static class TestPaths
 {
+    private static readonly Lock MaterializeGate = new();
+
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static string Shared => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    public static string Fixtures => Path.Combine(RepoRoot, "tests", "fixtures");
 
-    public static string Gpt2Tiny => Path.Combine(Shared, "fixtures", "gpt2-tiny");
+    public static string Gpt2Tiny => Path.Combine(Fixtures, "gpt2-tiny");
 
-    public static string TinyShakespeare => Path.Combine(Shared, "data", "tinyshakespeare.txt");
+    /// <summary>The default model's training corpus, kept beside it.</summary>
+    public static string TinyShakespeare => Path.Combine(RepoRoot, "models", "tiny-shakespeare", "tinyshakespeare.txt");
+
+    /// <summary>A real tokenizer's fixture folder (<c>llama3</c>, <c>qwen3</c>, <c>mistral</c>) with its tokenizer.json unpacked.</summary>
+    public static string Tokenizer(string name) => Materialize("tokenizer-" + name, Path.Combine(Fixtures, "tokenizers", name), tokenizerName: name);
+
+    /// <summary>
+    /// A decoder fixture (<c>llama3-tiny</c>, <c>qwen3-tiny</c>, ...) as a complete Hugging Face model folder: the
+    /// repository keeps one gzipped copy of each tokenizer (named by the folder's TOKENIZER file), so the folder is
+    /// assembled once per test run beside the test assembly, weights linked, tokenizer files unpacked.
+    /// </summary>
+    public static string DecoderModel(string name)
+    {
+        string source = Path.Combine(Fixtures, name);
+        string tokenizer = File.ReadAllText(Path.Combine(source, "TOKENIZER")).Trim();
+        return Materialize(name, source, tokenizer);
+    }
+
+    private static string Materialize(string name, string source, string tokenizerName)
+    {
+        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
+        lock (MaterializeGate)
+        {
+            if (Directory.Exists(target)) return target;
+            string staging = target + ".tmp-" + Environment.ProcessId;
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            foreach (string file in Directory.EnumerateFiles(source))
+            {
+                string fileName = Path.GetFileName(file);
+                if (fileName is "TOKENIZER" || fileName.EndsWith(".gz", StringComparison.Ordinal)) continue;
+                File.CreateSymbolicLink(Path.Combine(staging, fileName), file);
+            }
+            string tokenizerFolder = Path.Combine(Fixtures, "tokenizers", tokenizerName);
+            using (var packed = File.OpenRead(Path.Combine(tokenizerFolder, "tokenizer.json.gz")))
+            using (var gzip = new GZipStream(packed, CompressionMode.Decompress))
+            using (var unpacked = File.Create(Path.Combine(staging, "tokenizer.json")))
+            {
+                gzip.CopyTo(unpacked);
+            }
+            string config = Path.Combine(staging, "tokenizer_config.json");
+            if (!File.Exists(config)) File.CreateSymbolicLink(config, Path.Combine(tokenizerFolder, "tokenizer_config.json"));
+            try
+            {
+                Directory.Move(staging, target);
+            }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                Directory.Delete(staging, recursive: true); // another test process finished first
+            }
+            return target;
+        }
+    }
 
     private static string FindRepoRoot()
     {
