@@ -36,7 +36,7 @@ public static class Trainer
             ResidualDropout = options.Dropout,
             EmbeddingDropout = options.Dropout,
             AttentionDropout = options.Dropout,
-            EosTokenId = tokenizer.EosTokenId,
+            EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
             BosTokenId = tokenizer.EosTokenId,
         };
         var model = Gpt2Architecture.Instance.Create(config);

@@ -13,7 +13,7 @@ internal abstract class ActiveRequest : IDisposable
     private readonly ChannelWriter<GenerationEvent> _events;
     private readonly CancellationToken _cancellation;
 
-    protected ActiveRequest(GenerationRequest request, TextTokenizer tokenizer, int? eosTokenId, Device device,
+    protected ActiveRequest(GenerationRequest request, TextTokenizer tokenizer, IReadOnlyList<int> eosTokenIds, Device device,
         ChannelWriter<GenerationEvent> events, CancellationToken cancellation)
     {
         Request = request;
@@ -22,7 +22,7 @@ internal abstract class ActiveRequest : IDisposable
         _events = events;
         _cancellation = cancellation;
         EndTokens = new HashSet<int>(Parameters.StopTokenIds);
-        if (eosTokenId is int eos && !Parameters.IgnoreEos) EndTokens.Add(eos);
+        if (!Parameters.IgnoreEos) EndTokens.UnionWith(eosTokenIds);
         Pipeline = new LogitsPipeline(Parameters, EndTokens, device);
     }
 

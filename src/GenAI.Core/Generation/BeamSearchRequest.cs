@@ -20,9 +20,9 @@ internal sealed class BeamSearchRequest : ActiveRequest
     private int _streamed;
     private string _streamedText = "";
 
-    public BeamSearchRequest(GenerationRequest request, TextTokenizer tokenizer, int? eosTokenId, Device device,
+    public BeamSearchRequest(GenerationRequest request, TextTokenizer tokenizer, IReadOnlyList<int> eosTokenIds, Device device,
         ChannelWriter<GenerationEvent> events, CancellationToken cancellation)
-        : base(request, tokenizer, eosTokenId, device, events, cancellation)
+        : base(request, tokenizer, eosTokenIds, device, events, cancellation)
     {
         _beams = Parameters.NumBeams;
         _hypotheses = new BeamHypotheses(_beams, Parameters.LengthPenalty, Parameters.EarlyStopping, Parameters.MaxTokens);

@@ -16,7 +16,7 @@ public sealed class InferenceEngine : IDisposable
 {
     private readonly CausalLanguageModel _model;
     private readonly TextTokenizer _tokenizer;
-    private readonly int? _eosTokenId;
+    private readonly IReadOnlyList<int> _eosTokenIds;
     private readonly Channel<Pending> _queue;
     private readonly List<ActiveRequest> _active = [];
     private readonly Thread _thread;
@@ -36,7 +36,8 @@ public sealed class InferenceEngine : IDisposable
         _model = model;
         _device = model.Device;
         _tokenizer = tokenizer;
-        _eosTokenId = tokenizer.EosTokenId ?? model.Config.EosTokenId;
+        // Every EOS ends generation: the model's (one or a list, as Llama 3's) and the tokenizer's.
+        _eosTokenIds = model.Config.EosTokenIds.Concat(tokenizer.EosTokenId is int eos ? [eos] : []).Distinct().ToList();
         ContextLength = Math.Min(Options.MaxSequenceLength ?? model.Config.ContextLength, model.Config.ContextLength);
         _cache = model.CreateKvCache(Options.MaxBatchRows, ContextLength);
         _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -168,8 +169,8 @@ public sealed class InferenceEngine : IDisposable
             Interlocked.Decrement(ref _queued);
 
             ActiveRequest active = rows > 1
-                ? new BeamSearchRequest(pending.Request, _tokenizer, _eosTokenId, _device, pending.Events.Writer, pending.Cancellation)
-                : new SamplingSequence(pending.Request, _tokenizer, _eosTokenId, _device, pending.Events.Writer, pending.Cancellation);
+                ? new BeamSearchRequest(pending.Request, _tokenizer, _eosTokenIds, _device, pending.Events.Writer, pending.Cancellation)
+                : new SamplingSequence(pending.Request, _tokenizer, _eosTokenIds, _device, pending.Events.Writer, pending.Cancellation);
             active.FirstRow = UsedRows;
             try
             {

@@ -12,9 +12,9 @@ internal sealed class SamplingSequence : ActiveRequest
     private readonly StreamingDetokenizer _detokenizer;
     private readonly StopStringMatcher _stops;
 
-    public SamplingSequence(GenerationRequest request, TextTokenizer tokenizer, int? eosTokenId, Device device,
+    public SamplingSequence(GenerationRequest request, TextTokenizer tokenizer, IReadOnlyList<int> eosTokenIds, Device device,
         ChannelWriter<GenerationEvent> events, CancellationToken cancellation)
-        : base(request, tokenizer, eosTokenId, device, events, cancellation)
+        : base(request, tokenizer, eosTokenIds, device, events, cancellation)
     {
         _sequence = [.. request.PromptTokens];
         _detokenizer = tokenizer.CreateStreamingDetokenizer();

@@ -7,16 +7,59 @@ namespace GenAI.Core.Models;
 public sealed class ConfigReader
 {
     private readonly JsonElement _root;
+    private readonly string _prefix;
 
     /// <summary>Wraps the parsed root object of <paramref name="path"/>.</summary>
-    public ConfigReader(string path, JsonElement root)
+    public ConfigReader(string path, JsonElement root) : this(path, root, "")
+    {
+    }
+
+    private ConfigReader(string path, JsonElement root, string prefix)
     {
         Path = path;
         _root = root;
+        _prefix = prefix;
     }
 
     /// <summary>The config file.</summary>
     public string Path { get; }
+
+    /// <summary>True when the field is present, even as null.</summary>
+    public bool Contains(string name) => _root.TryGetProperty(name, out _);
+
+    /// <summary>True when the field is present and not null.</summary>
+    public bool Has(string name) => Field(name) is not null;
+
+    /// <summary>A nested object field (errors name it as <c>outer.inner</c>), or null when absent or null.</summary>
+    public ConfigReader? Section(string name) =>
+        Field(name) is { } e
+            ? e.ValueKind == JsonValueKind.Object ? new ConfigReader(Path, e, _prefix + name + ".") : throw Invalid(name, "an object")
+            : null;
+
+    /// <summary>A copy of the object as JSON, to write the config back as it was read.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJsonObject() => System.Text.Json.Nodes.JsonNode.Parse(_root.GetRawText())!.AsObject();
+
+    /// <summary>The names of the fields present.</summary>
+    public IEnumerable<string> FieldNames => _root.EnumerateObject().Select(p => p.Name);
+
+    /// <summary>A list of numbers, or null when absent or null.</summary>
+    public double[]? Doubles(string name)
+    {
+        if (Field(name) is not { } e) return null;
+        if (e.ValueKind != JsonValueKind.Array || e.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number || !double.IsFinite(v.GetDouble())))
+        {
+            throw Invalid(name, "a list of numbers");
+        }
+        return e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+    }
+
+    /// <summary>A list of strings, or null when absent or null.</summary>
+    public string[]? Strings(string name)
+    {
+        if (Field(name) is not { } e) return null;
+        if (e.ValueKind != JsonValueKind.Array || e.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String)) throw Invalid(name, "a list of strings");
+        return e.EnumerateArray().Select(v => v.GetString()!).ToArray();
+    }
 
     /// <summary>A string field, or null when absent or null.</summary>
     public string? String(string name) =>
@@ -27,7 +70,7 @@ public sealed class ConfigReader
     {
         if (Field(name) is not { } e)
         {
-            return fallback ?? throw new CheckpointException(Path, null, $"has no '{name}'");
+            return fallback ?? throw new CheckpointException(Path, null, $"has no '{_prefix}{name}'");
         }
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int value) || value < min || value > max)
         {
@@ -40,12 +83,21 @@ public sealed class ConfigReader
     public int? OptionalInt(string name, int min = 1, int max = int.MaxValue) =>
         Field(name) is null ? null : Int(name, null, min, max);
 
-    /// <summary>An optional integer field (token ids; a list takes its first element).</summary>
-    public int? OptionalTokenId(string name)
+    /// <summary>An optional token id (a list takes its first element).</summary>
+    public int? OptionalTokenId(string name) => TokenIds(name).Cast<int?>().FirstOrDefault();
+
+    /// <summary>Token ids written as one id or a list of ids (as <c>eos_token_id</c> may be); empty when absent or null.</summary>
+    public IReadOnlyList<int> TokenIds(string name)
     {
-        if (Field(name) is not { } e) return null;
-        if (e.ValueKind == JsonValueKind.Array) e = e.EnumerateArray().FirstOrDefault();
-        return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int value) && value >= 0 ? value : throw Invalid(name, "a non-negative token id");
+        if (Field(name) is not { } e) return [];
+        var items = e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().ToList() : [e];
+        var ids = new List<int>(items.Count);
+        foreach (var item in items)
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int value) || value < 0) throw Invalid(name, "a non-negative token id or a list of them");
+            ids.Add(value);
+        }
+        return ids;
     }
 
     /// <summary>A number field within [min, max], or <paramref name="fallback"/> when absent or null.</summary>
@@ -73,7 +125,10 @@ public sealed class ConfigReader
 
     /// <summary>An error naming the field and what it should be.</summary>
     public CheckpointException Invalid(string name, string expected) =>
-        new(Path, null, $"'{name}' must be {expected}, not {Field(name)?.GetRawText() ?? "missing"}");
+        new(Path, null, $"'{_prefix}{name}' must be {expected}, not {Field(name)?.GetRawText() ?? "missing"}");
+
+    /// <summary>An error about a field that is present but not supported.</summary>
+    public CheckpointException Unsupported(string name, string why) => new(Path, null, $"'{_prefix}{name}': {why}");
 
     private JsonElement? Field(string name) =>
         _root.TryGetProperty(name, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;

@@ -1,15 +1,14 @@
 using GenAI.Core.Checkpoints;
 using GenAI.Core.Models.Gpt2;
+using GenAI.Core.Models.Llama;
 
 namespace GenAI.Core.Models;
 
 /// <summary>The architectures GenAI can run, by Hugging Face <c>model_type</c>.</summary>
 public static class ModelArchitectures
 {
-    private static readonly Dictionary<string, IModelArchitecture> Known = new(StringComparer.Ordinal)
-    {
-        [Gpt2Architecture.Instance.ModelType] = Gpt2Architecture.Instance,
-    };
+    private static readonly Dictionary<string, IModelArchitecture> Known =
+        ((IModelArchitecture[])[Gpt2Architecture.Instance, .. LlamaFamily.All]).ToDictionary(a => a.ModelType, StringComparer.Ordinal);
 
     /// <summary>The supported <c>model_type</c> values.</summary>
     public static IEnumerable<string> ModelTypes => Known.Keys;

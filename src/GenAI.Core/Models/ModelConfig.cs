@@ -28,11 +28,17 @@ public abstract class ModelConfig
     /// <summary>Width of the residual stream.</summary>
     public abstract int HiddenSize { get; }
 
-    /// <summary>The end-of-sequence token id, if the model has one.</summary>
-    public int? EosTokenId { get; init; }
+    /// <summary>
+    /// The end-of-sequence token ids (<c>eos_token_id</c> may be one id or a list, as Llama 3's is): each one ends
+    /// generation.
+    /// </summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
     /// <summary>The beginning-of-sequence token id, if the model has one.</summary>
     public int? BosTokenId { get; init; }
+
+    /// <summary>The Hugging Face class name of the model (<c>architectures[0]</c>, e.g. <c>LlamaForCausalLM</c>).</summary>
+    public abstract string ArchitectureName { get; }
 
     /// <summary>The config as Hugging Face writes it, for saving a model folder its tools read back.</summary>
     public abstract JsonObject ToJson();

@@ -72,18 +72,21 @@ public static class ModelLoader
         var storedType = dtype ?? model.DType;
         using var scope = NewDisposeScope();
         var tensors = model.named_parameters()
-            .Select(p => KeyValuePair.Create(p.name, (model.IsStoredTransposed(p.name) ? p.parameter.t() : p.parameter).detach().to(storedType)))
+            .Select(p => KeyValuePair.Create(model.CheckpointNames(p.name).First(),
+                (model.IsStoredTransposed(p.name) ? p.parameter.t() : p.parameter).detach().to(storedType)))
             .ToList();
         SafetensorsWriter.Write(Path.Combine(folder, CheckpointWeights.SingleFileName), tensors,
             new Dictionary<string, string> { ["format"] = "pt" });
 
         var config = model.Config.ToJson();
-        config["torch_dtype"] = storedType switch
+        string dtypeName = storedType switch
         {
             ScalarType.BFloat16 => "bfloat16",
             ScalarType.Float16 => "float16",
             _ => "float32",
         };
+        config["torch_dtype"] = dtypeName;
+        if (config.ContainsKey("dtype")) config["dtype"] = dtypeName; // transformers v5's name
         DurableFiles.WriteAllText(Path.Combine(folder, ModelConfig.FileName), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

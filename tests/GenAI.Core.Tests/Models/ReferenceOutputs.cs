@@ -2,17 +2,19 @@ using System.Text.Json;
 
 namespace GenAI.Core.Tests.Models;
 
-/// <summary>The fixture's reference_outputs.json: per prompt the ids, logits facts and greedy continuation.</summary>
+/// <summary>A fixture's reference_outputs.json: per prompt the ids, logits facts and greedy continuation.</summary>
 internal sealed record ReferencePrompt(
     string Text, long[] Ids, float[] LastLogitsFirst8, double[] LogitsSumPerPosition, long[] Top5Ids, float[] Top5Logprobs, long[] GreedyIds);
 
 internal static class ReferenceOutputs
 {
-    public static IReadOnlyList<ReferencePrompt> Prompts { get; } = Load();
+    /// <summary>The GPT-2 fixture's prompts.</summary>
+    public static IReadOnlyList<ReferencePrompt> Prompts { get; } = Load(TestPaths.Gpt2Tiny);
 
-    private static List<ReferencePrompt> Load()
+    /// <summary>The prompts of the fixture model in <paramref name="folder"/>.</summary>
+    public static List<ReferencePrompt> Load(string folder)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.Gpt2Tiny, "reference_outputs.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference_outputs.json")));
         return doc.RootElement.GetProperty("prompts").EnumerateArray().Select(p => new ReferencePrompt(
             p.GetProperty("text").GetString()!,
             p.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToArray(),

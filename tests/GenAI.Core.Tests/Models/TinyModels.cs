@@ -14,7 +14,7 @@ internal static class TinyModels
         Layers = 2,
         Heads = 2,
         TieWordEmbeddings = tie,
-        EosTokenId = 23,
+        EosTokenIds = [23],
         BosTokenId = 23,
     };
 

@@ -34,7 +34,7 @@ public sealed class Gpt2Architecture : IModelArchitecture
             ScaleAttentionWeights = c.Bool("scale_attn_weights", true),
             ScaleAttentionByInverseLayerIndex = c.Bool("scale_attn_by_inverse_layer_idx", false),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
-            EosTokenId = c.OptionalTokenId("eos_token_id"),
+            EosTokenIds = c.TokenIds("eos_token_id"),
             BosTokenId = c.OptionalTokenId("bos_token_id"),
         };
         if (config.Embedding % config.Heads != 0)
@@ -45,7 +45,7 @@ public sealed class Gpt2Architecture : IModelArchitecture
         {
             throw c.Invalid("activation_function", $"one of {string.Join(", ", Activations)}");
         }
-        if (config.EosTokenId >= config.VocabSize) throw c.Invalid("eos_token_id", $"below vocab_size ({config.VocabSize})");
+        if (config.EosTokenIds.Any(id => id >= config.VocabSize)) throw c.Invalid("eos_token_id", $"below vocab_size ({config.VocabSize})");
         if (config.BosTokenId >= config.VocabSize) throw c.Invalid("bos_token_id", $"below vocab_size ({config.VocabSize})");
         return config;
     }

@@ -63,9 +63,12 @@ public sealed class Gpt2Config : ModelConfig
     public override int HiddenSize => Embedding;
 
     /// <inheritdoc />
+    public override string ArchitectureName => "GPT2LMHeadModel";
+
+    /// <inheritdoc />
     public override JsonObject ToJson() => new()
     {
-        ["architectures"] = new JsonArray("GPT2LMHeadModel"),
+        ["architectures"] = new JsonArray(ArchitectureName),
         ["model_type"] = ModelType,
         ["vocab_size"] = VocabSize,
         ["n_positions"] = Positions,
@@ -84,6 +87,11 @@ public sealed class Gpt2Config : ModelConfig
         ["tie_word_embeddings"] = TieWordEmbeddings,
         ["initializer_range"] = 0.02,
         ["bos_token_id"] = BosTokenId,
-        ["eos_token_id"] = EosTokenId,
+        ["eos_token_id"] = EosTokenIds.Count switch
+        {
+            0 => null,
+            1 => EosTokenIds[0],
+            _ => new JsonArray(EosTokenIds.Select(id => (JsonNode?)id).ToArray()),
+        },
     };
 }

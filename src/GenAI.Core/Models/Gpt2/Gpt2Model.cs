@@ -16,7 +16,7 @@ public sealed class Gpt2Model : CausalLanguageModel
     private readonly EmbeddingTable _positions;
     private readonly ModuleList<Gpt2Block> _blocks;
     private readonly LayerNormalization _finalNorm;
-    private readonly LinearProjection? _head;
+    private readonly LinearLayer? _head;
 
     /// <summary>Builds the model with uninitialized weights.</summary>
     public Gpt2Model(Gpt2Config config) : base(nameof(Gpt2Model), config)
@@ -32,7 +32,7 @@ public sealed class Gpt2Model : CausalLanguageModel
         register_module("ln_f", _finalNorm);
         if (!config.TieWordEmbeddings)
         {
-            _head = new LinearProjection(config.Embedding, config.VocabSize);
+            _head = new LinearLayer(config.Embedding, config.VocabSize, bias: false);
             register_module("lm_head", _head);
         }
     }

@@ -1,0 +1,92 @@
+using GenAI.Core.Models.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GenAI.Core.Models.Llama;
+
+/// <summary>
+/// The Llama-family causal LM (transformers' <c>LlamaForCausalLM</c> and its Mistral, Qwen2, Qwen3 and Phi-3 kin):
+/// token embedding, pre-RMSNorm decoder layers with grouped-query attention and a gated MLP, final RMSNorm, and the LM
+/// head (tied to the embedding or its own <c>lm_head</c>). Parameter names are the checkpoint's without <c>model.</c>.
+/// </summary>
+public sealed class LlamaModel : CausalLanguageModel
+{
+    private const string Prefix = "model.";
+    private readonly LlamaConfig _config;
+    private readonly EmbeddingTable _tokens;
+    private readonly ModuleList<LlamaDecoderLayer> _layers;
+    private readonly RmsNorm _finalNorm;
+    private readonly LinearLayer? _head;
+    private readonly RotaryEmbedding _rotary;
+
+    /// <summary>Builds the model with uninitialized weights.</summary>
+    public LlamaModel(LlamaConfig config) : base(nameof(LlamaModel), config)
+    {
+        _config = config;
+        _rotary = new RotaryEmbedding(config.Rope);
+        _tokens = new EmbeddingTable(config.VocabSize, config.Hidden);
+        _layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, config.Layers).Select(i => new LlamaDecoderLayer(config, i)).ToArray());
+        _finalNorm = new RmsNorm(config.Hidden, config.RmsNormEpsilon);
+        register_module("embed_tokens", _tokens);
+        register_module("layers", _layers);
+        register_module("norm", _finalNorm);
+        if (!config.TieWordEmbeddings)
+        {
+            _head = new LinearLayer(config.Hidden, config.VocabSize, bias: false);
+            register_module("lm_head", _head);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false)
+    {
+        if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
+        {
+            throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
+        }
+        int batch = (int)inputIds.shape[0], tokens = (int)inputIds.shape[1];
+        using var scope = NewDisposeScope();
+        var step = cache?.BeginStep(firstRow, batch, tokens);
+        var x = _tokens.Lookup(inputIds);
+        var pass = new LlamaForwardPass(_config, _rotary, batch, tokens, inputIds.device, x.dtype, cache, step);
+        x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
+        foreach (var layer in _layers) x = layer.Apply(x, pass);
+        if (lastPositionOnly && tokens > 1) x = x.narrow(1, tokens - 1, 1);
+        x = _finalNorm.Apply(x);
+        var logits = LinearLayer.Project(x, _head?.Weight ?? _tokens.Weight);
+        if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
+        if (step is not null) cache!.Commit(step);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override KvCache CreateKvCache(int maxBatch, int maxSequenceLength) =>
+        new(_config.Layers, maxBatch, maxSequenceLength, _config.KvHeads, _config.HeadDim, DType, Device);
+
+    /// <inheritdoc />
+    public override void InitializeWeights(long seed)
+    {
+        // As transformers initializes these models: linear and embedding weights N(0, initializer_range), biases 0, norms 1.
+        using var _ = no_grad();
+        using var generator = new Generator((ulong)seed, Device);
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal)) p.zero_();
+            else p.normal_(0, _config.InitializerRange, generator);
+        }
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<string> CheckpointNames(string parameterName)
+    {
+        if (parameterName.StartsWith("lm_head.", StringComparison.Ordinal))
+        {
+            yield return parameterName;
+            yield break;
+        }
+        yield return Prefix + parameterName;
+        yield return parameterName;
+    }
+}
