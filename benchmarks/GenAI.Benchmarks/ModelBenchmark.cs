@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GenAI.Core.Models;
 using GenAI.Core.Models.Gpt2;
+using GenAI.Core.Models.Llama;
 using GenAI.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,8 +9,8 @@ using static TorchSharp.torch;
 namespace GenAI.Benchmarks;
 
 /// <summary>
-/// Raw model speed: a GPT-2-124M-shaped model with random weights, prefill of a 128-token prompt and
-/// decode tokens/s with the KV cache at batch 1 and 8, in F32 and BF16.
+/// Raw model speed: a GPT-2-124M-shaped (<c>--arch gpt2</c>) or SmolLM2-360M-shaped (<c>--arch llama</c>) model with
+/// random weights, prefill of a 128-token prompt and decode tokens/s with the KV cache at batch 1 and 8, in F32 and BF16.
 /// </summary>
 internal static class ModelBenchmark
 {
@@ -20,12 +21,18 @@ internal static class ModelBenchmark
         var options = new Options(args);
         int decodeSteps = options.Int("decode-steps", 64);
         int repeats = options.Int("repeats", 3);
+        string arch = options.String("arch", "gpt2");
         TorchRuntime.EnsureAvailable();
-        var config = new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 };
-        using var model = Gpt2Architecture.Instance.Create(config);
+        var (shape, model) = arch switch
+        {
+            "gpt2" => ("GPT-2-124M", Gpt2Architecture.Instance.Create(new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 })),
+            "llama" => ("SmolLM2-360M", LlamaFamily.Llama.Create(ShapedConfigs.SmolLM2_360M())),
+            _ => throw new ArgumentException($"--arch must be gpt2 or llama, not '{arch}'"),
+        };
+        using var _ = model;
         model.InitializeWeights(seed: 1234);
         model.eval();
-        Console.WriteLine($"GPT-2-124M shape: {model.ParameterCount / 1e6:F1}M parameters, {get_num_threads()} threads, " +
+        Console.WriteLine($"{shape} shape ({model.Config.ArchitectureName}): {model.ParameterCount / 1e6:F1}M parameters, {get_num_threads()} threads, " +
                           $"prompt {PromptLength} tokens, {decodeSteps} decode steps, best of {repeats}");
         Console.WriteLine($"{"dtype",-6} {"prefill ms",11} {"b1 tok/s",9} {"b1 ms/tok",10} {"b8 tok/s",9} {"b8 ms/step",11}");
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })

@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "engine" => EngineBenchmark.Run(args[1..]),
     "load" => LoadBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
+    "memory" => MemoryBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -13,8 +14,11 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project benchmarks/GenAI.Benchmarks -- <benchmark> [options]
-          model   GPT-2-124M-shaped model (random weights): prefill of a 128-token prompt, decode tokens/s
-                  at batch 1 and 8, F32 and BF16.  Options: --decode-steps N (64), --repeats N (3)
+          model   GPT-2-124M-shaped (--arch gpt2, the default) or SmolLM2-360M-shaped (--arch llama) model
+                  (random weights): prefill of a 128-token prompt, decode tokens/s at batch 1 and 8, F32 and
+                  BF16.  Options: --arch gpt2|llama, --decode-steps N (64), --repeats N (3)
+          memory  peak resident memory while loading a Llama-3.2-1B-shaped BF16 checkpoint (random weights,
+                  written once, 2.5 GB) in BF16 and F32, each in a fresh process.  Options: --folder DIR
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
                   Options: --prompt N (128), --new-tokens N (128)

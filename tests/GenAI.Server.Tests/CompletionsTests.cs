@@ -127,8 +127,10 @@ public sealed class CompletionsTests(ServerFactory factory) : IClassFixture<Serv
         Assert.Equal("list", list.GetProperty("object").GetString());
         var card = list.GetProperty("data")[0];
         Assert.Equal("gpt2-tiny", card.GetProperty("id").GetString());
-        Assert.Equal("gpt2", card.GetProperty("architecture").GetString());
+        Assert.Equal("GPT2LMHeadModel", card.GetProperty("architecture").GetString());
+        Assert.Equal("gpt2", card.GetProperty("model_type").GetString());
         Assert.Equal(128, card.GetProperty("context_length").GetInt32());
+        Assert.Equal(128, card.GetProperty("max_model_len").GetInt32());
         Assert.Equal("float32", card.GetProperty("dtype").GetString());
         Assert.Equal("cpu", card.GetProperty("device").GetString());
         Assert.True(card.GetProperty("parameters").GetInt64() > 3_000_000);

@@ -9,6 +9,6 @@ public sealed record EngineOptions
     /// <summary>Requests waiting for a row before new ones are refused (<see cref="EngineBusyException"/>).</summary>
     public int MaxQueuedRequests { get; init; } = 64;
 
-    /// <summary>Positions per row (prompt + output); null uses the model's context length.</summary>
+    /// <summary>Positions per row (prompt + output), at most the model's context length; null uses the model's context length.</summary>
     public int? MaxSequenceLength { get; init; }
 }

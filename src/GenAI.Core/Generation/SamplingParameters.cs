@@ -84,13 +84,13 @@ public sealed record SamplingParameters
         if (promptTokens < 1) throw new InvalidGenerationRequestException("prompt", "the prompt must have at least one token");
         if (promptTokens >= contextLength)
         {
-            throw new InvalidGenerationRequestException("prompt", $"the prompt has {promptTokens} tokens; this model's context is {contextLength} tokens, which leaves no room to generate");
+            throw new InvalidGenerationRequestException("prompt", $"the prompt has {promptTokens} tokens; the context this model is served with is {contextLength} tokens (the model's context, or the server's MaxSequenceLength if smaller), which leaves no room to generate");
         }
         if (MaxTokens < 1) throw new InvalidGenerationRequestException("max_tokens", $"max_tokens must be at least 1, not {MaxTokens}");
         if (promptTokens + MaxTokens > contextLength)
         {
             throw new InvalidGenerationRequestException("max_tokens",
-                $"prompt ({promptTokens} tokens) + max_tokens ({MaxTokens}) exceeds this model's context of {contextLength} tokens; at most {contextLength - promptTokens} new tokens fit");
+                $"prompt ({promptTokens} tokens) + max_tokens ({MaxTokens}) exceeds the context of {contextLength} tokens this model is served with (the model's context, or the server's MaxSequenceLength if smaller); at most {contextLength - promptTokens} new tokens fit");
         }
         if (MinTokens < 0 || MinTokens > MaxTokens) throw new InvalidGenerationRequestException("min_tokens", $"min_tokens must be between 0 and max_tokens ({MaxTokens}), not {MinTokens}");
         Range("temperature", Temperature, 0, 100);

@@ -203,14 +203,19 @@ public sealed record ChatCompletionResponse(string Id, string Object, long Creat
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage);
 
 /// <summary>
-/// A model (OpenAI's fields plus GenAI's). <c>status</c> is <c>ready</c> (a revision is serving), <c>loading</c> or
-/// <c>failed</c> (with <c>error</c>); <c>rejected_revisions</c> lists revisions that failed to load, with the reason.
+/// A model (OpenAI's fields plus GenAI's). <c>architecture</c> is the Hugging Face class (e.g. <c>LlamaForCausalLM</c>),
+/// <c>model_type</c> config.json's; <c>context_length</c> (also <c>max_model_len</c>, vLLM's name) is the longest prompt
+/// plus output served: the model's context, or the server's MaxSequenceLength if smaller. <c>status</c> is <c>ready</c>
+/// (a revision is serving), <c>loading</c> or <c>failed</c> (with <c>error</c>); <c>rejected_revisions</c> lists revisions
+/// that failed to load, with the reason.
 /// </summary>
 public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Revision,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Architecture,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ModelType,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Parameters,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ContextLength,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MaxModelLen,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Dtype,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
     string Status,

@@ -23,10 +23,10 @@ public static class ModelsEndpoints
             : slot.Rejected.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new RejectedRevision(r.Key, r.Value)).ToList();
         if (slot.Current is not { } m)
         {
-            return new ModelCard(slot.Id, "model", 0, "genai", null, null, null, null, null, null, slot.Error is null ? "loading" : "failed", slot.Error, rejected);
+            return new ModelCard(slot.Id, "model", 0, "genai", null, null, null, null, null, null, null, null, slot.Error is null ? "loading" : "failed", slot.Error, rejected);
         }
-        return new ModelCard(m.Id, "model", m.Created, "genai", m.Revision, m.Model.Config.ModelType, m.Model.ParameterCount, m.ContextLength,
-            m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready", null, rejected);
+        return new ModelCard(m.Id, "model", m.Created, "genai", m.Revision, m.Model.Config.ArchitectureName, m.Model.Config.ModelType,
+            m.Model.ParameterCount, m.ContextLength, m.ContextLength, m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready", null, rejected);
     }
 }
 

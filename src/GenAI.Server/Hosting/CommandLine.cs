@@ -10,6 +10,8 @@ public static class CommandLine
         ["--dtype"] = "DType",
         ["--max-concurrent-sequences"] = "MaxConcurrentSequences",
         ["--max-queued-requests"] = "MaxQueuedRequests",
+        ["--max-sequence-length"] = "MaxSequenceLength",
+        ["--max-model-len"] = "MaxSequenceLength", // vLLM's name
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
         ["--data-root"] = "DataRoot",

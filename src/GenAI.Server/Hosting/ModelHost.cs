@@ -285,6 +285,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             {
                 MaxBatchRows = o.MaxConcurrentSequences,
                 MaxQueuedRequests = o.MaxQueuedRequests,
+                MaxSequenceLength = o.MaxSequenceLength ?? ServerOptions.DefaultMaxSequenceLength,
             }, id);
             return new ServedModel(id, folder, location.Revision, model, tokenizer, chatTemplate, defaults, engine, model.Device.ToString());
         }

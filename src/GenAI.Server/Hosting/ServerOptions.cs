@@ -29,6 +29,17 @@ public sealed class ServerOptions
     [Range(1, 1024)]
     public int MaxConcurrentSequences { get; set; } = 16;
 
+    /// <summary>
+    /// Positions per sequence (prompt + output) the KV cache holds for each row; null: the model's context, at most
+    /// <see cref="DefaultMaxSequenceLength"/>, so a 128k-context model does not allocate 128k positions per row. A request
+    /// that would exceed it is a 400 naming the limit.
+    /// </summary>
+    [Range(2, 10_000_000)]
+    public int? MaxSequenceLength { get; set; }
+
+    /// <summary>The cap on a model's context when <see cref="MaxSequenceLength"/> is not set.</summary>
+    public const int DefaultMaxSequenceLength = 4096;
+
     /// <summary>Requests waiting per model before the server answers 429.</summary>
     [Range(1, 100_000)]
     public int MaxQueuedRequests { get; set; } = 64;

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using GenAI.Core.Models;
+using GenAI.Core.Models.Llama;
+
+namespace GenAI.Benchmarks;
+
+/// <summary>Configs of real Llama-family models' shapes, for benchmarks on random weights.</summary>
+internal static class ShapedConfigs
+{
+    /// <summary>HuggingFaceTB/SmolLM2-360M: 32 layers, 960 wide, 15 query heads sharing 5 key/value heads, tied.</summary>
+    public static LlamaConfig SmolLM2_360M() => Parse("""
+        {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 49152, "hidden_size": 960,
+         "intermediate_size": 2560, "num_hidden_layers": 32, "num_attention_heads": 15, "num_key_value_heads": 5,
+         "head_dim": 64, "max_position_embeddings": 8192, "rms_norm_eps": 1e-05, "rope_theta": 100000,
+         "tie_word_embeddings": true, "hidden_act": "silu", "bos_token_id": 0, "eos_token_id": 0, "torch_dtype": "bfloat16"}
+        """);
+
+    /// <summary>meta-llama/Llama-3.2-1B: 16 layers, 2048 wide, 32 query heads sharing 8 key/value heads, tied, 1.24B parameters.</summary>
+    public static LlamaConfig Llama32_1B() => Parse("""
+        {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 128256, "hidden_size": 2048,
+         "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8,
+         "head_dim": 64, "max_position_embeddings": 131072, "rms_norm_eps": 1e-05, "rope_theta": 500000,
+         "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+         "tie_word_embeddings": true, "hidden_act": "silu", "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009], "torch_dtype": "bfloat16"}
+        """);
+
+    private static LlamaConfig Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return (LlamaConfig)LlamaFamily.Llama.ParseConfig(new ConfigReader("config.json", document.RootElement));
+    }
+}
