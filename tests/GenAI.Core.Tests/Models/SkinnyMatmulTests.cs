@@ -27,6 +27,33 @@ public class SkinnyMatmulTests
         Assert.True(expected.sub(actual).abs().max().item<float>() <= 1e-4f);
     }
 
+    /// <summary>
+    /// bfloat16 weights and activations, accumulated in float32: equal to libtorch's linear on the same values upcast
+    /// to float32, up to the final rounding to bfloat16 (one bfloat16 ulp, 2^-8 relative, plus float32 noise).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 960, 2560, false)]
+    [InlineData(3, 37, 101, true)]
+    [InlineData(5, 16, 129, true)]
+    [InlineData(16, 130, 257, false)]
+    public void BFloat16MatchesLinearOnUpcastValues(int rows, int inFeatures, int outFeatures, bool withBias)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(11);
+        var x = randn([rows, inFeatures], generator: generator).to(ScalarType.BFloat16);
+        var weight = randn([outFeatures, inFeatures], generator: generator).to(ScalarType.BFloat16);
+        var bias = withBias ? randn([outFeatures], generator: generator).to(ScalarType.BFloat16) : null;
+        Assert.True(SkinnyMatmul.Applies(x, weight));
+        var expected = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32));
+        var actual = SkinnyMatmul.Linear(x, weight, bias);
+        Assert.Equal(ScalarType.BFloat16, actual.dtype);
+        Assert.Equal(expected.shape, actual.shape);
+        var error = expected.sub(actual.to(ScalarType.Float32)).abs();
+        var bound = expected.abs().mul(1.0 / 256).add(1e-3);
+        Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<float>()}");
+    }
+
     [Fact]
     public void KeepsLeadingDimensions()
     {
@@ -47,6 +74,7 @@ public class SkinnyMatmulTests
         Assert.False(SkinnyMatmul.Applies(randn(2, 8), weight)); // grad mode on: training needs autograd
         using var inference = inference_mode();
         Assert.False(SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8), weight));
-        Assert.False(SkinnyMatmul.Applies(randn(2, 8, ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
+        Assert.False(SkinnyMatmul.Applies(randn(2, 8, ScalarType.Float16), weight.to(ScalarType.Float16)));
+        Assert.False(SkinnyMatmul.Applies(randn(2, 8), weight.to(ScalarType.BFloat16))); // mixed dtypes
     }
 }

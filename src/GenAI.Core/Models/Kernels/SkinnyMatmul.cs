@@ -10,7 +10,8 @@ namespace GenAI.Core.Models.Kernels;
 /// y = x·Wᵀ + b for a few rows of x (decode steps): libtorch's CPU GEMV/skinny-GEMM reads large weights at a
 /// fraction of DRAM bandwidth here (7–20 GB/s of ~45), and decoding is bound by exactly that read. This kernel
 /// streams each weight row once, computes its dot products with every row of x while it is in L1, and splits
-/// the weight rows across threads.
+/// the weight rows across threads. Weights may be float32 or bfloat16 (converted to float32 in registers, so half the
+/// bytes are read); x is the weights' dtype, accumulated in float32, and the result comes back in that dtype.
 /// </summary>
 public static class SkinnyMatmul
 {
@@ -20,42 +21,55 @@ public static class SkinnyMatmul
     private static readonly Lazy<KernelThreads> Workers = new(() => new KernelThreads(Math.Max(0, get_num_threads() - 1)));
 
     /// <summary>
-    /// True when <see cref="Linear"/> can take these operands: CPU float32, contiguous, no autograd, few rows.
+    /// True when <see cref="Linear"/> can take these operands: CPU, float32 or bfloat16 (both the same), contiguous
+    /// weights, no autograd, few rows.
     /// </summary>
     public static bool Applies(Tensor x, Tensor weight) =>
         Vector256.IsHardwareAccelerated
         && !is_grad_enabled()
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+        && x.dtype == weight.dtype && x.dtype is ScalarType.Float32 or ScalarType.BFloat16
         && x.numel() / x.shape[^1] <= MaxRows
-        && weight.numel() * 4L <= int.MaxValue
+        && weight.numel() * weight.ElementSize <= int.MaxValue // the bytes are reached through a Span
         && weight.is_contiguous();
 
     /// <summary>x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out]. Check <see cref="Applies"/> first.</summary>
     public static unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {
         int inFeatures = (int)weight.shape[1], outFeatures = (int)weight.shape[0];
-        using var input = x.contiguous();
+        using var input = x.dtype == ScalarType.Float32 ? x.contiguous() : x.to(ScalarType.Float32);
         int rows = (int)(input.numel() / inFeatures);
         var shape = x.shape.ToArray();
         shape[^1] = outFeatures;
         var output = empty(shape, ScalarType.Float32);
-        using var biasContiguous = bias?.contiguous();
+        using var biasFloat = bias?.to(ScalarType.Float32).contiguous();
 
         float* xp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(input.bytes));
-        float* wp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(weight.bytes));
+        void* wp = Unsafe.AsPointer(ref MemoryMarshal.GetReference(weight.bytes));
         float* yp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
-        float* bp = biasContiguous is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(biasContiguous.bytes));
+        float* bp = biasFloat is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(biasFloat.bytes));
 
-        var job = new Job(xp, wp, bp, yp, rows, inFeatures, outFeatures);
         // Splitting small outputs costs more in hand-offs than it saves.
         int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(Workers.Value.MaxPartitions, Math.Max(1, outFeatures / 64));
-        Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
-        return output;
+        if (weight.dtype == ScalarType.BFloat16)
+        {
+            var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
+            Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+        }
+        else
+        {
+            var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
+            Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+        }
+        if (x.dtype == ScalarType.Float32) return output;
+        using (output) return output.to(x.dtype);
     }
 
-    private readonly unsafe struct Job(float* x, float* w, float* bias, float* y, int rows, int inFeatures, int outFeatures)
+    private readonly unsafe struct Job<TWeights>(float* x, void* w, float* bias, float* y, int rows, int inFeatures, int outFeatures)
+        where TWeights : struct, IWeightFormat
     {
+        private void* Row(int n) => (byte*)w + (long)n * inFeatures * TWeights.Size;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int firstOut, int endOut)
         {
@@ -65,16 +79,15 @@ public static class SkinnyMatmul
                 // Four weight rows against four rows of x: sixteen accumulators, each load feeds four FMAs.
                 for (; n + 4 <= endOut; n += 4)
                 {
-                    float* w0 = w + (long)n * inFeatures;
                     int m = 0;
-                    for (; m + 4 <= rows; m += 4) Tile4x4(w0, x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
+                    for (; m + 4 <= rows; m += 4) Tile4x4(Row(n), x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
                     for (; m < rows; m++)
-                        for (int j = 0; j < 4; j++) y[(long)m * outFeatures + n + j] = Dot1(w0 + (long)j * inFeatures, x + (long)m * inFeatures, inFeatures);
+                        for (int j = 0; j < 4; j++) y[(long)m * outFeatures + n + j] = Dot1(Row(n + j), x + (long)m * inFeatures, inFeatures);
                 }
             }
             for (; n < endOut; n++)
             {
-                float* wRow = w + (long)n * inFeatures;
+                void* wRow = Row(n);
                 int m = 0;
                 for (; m + 4 <= rows; m += 4)
                 {
@@ -94,9 +107,10 @@ public static class SkinnyMatmul
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile4x4(float* w0, float* x0, int length, float* y, int yStride)
+        private static void Tile4x4(void* w0, float* x0, int length, float* y, int yStride)
         {
-            float* w1 = w0 + length, w2 = w1 + length, w3 = w2 + length;
+            long rowBytes = (long)length * TWeights.Size;
+            void* w1 = (byte*)w0 + rowBytes, w2 = (byte*)w1 + rowBytes, w3 = (byte*)w2 + rowBytes;
             float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
             Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
             Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
@@ -109,16 +123,16 @@ public static class SkinnyMatmul
                 var p1 = Vector256.Load(x1 + k);
                 var p2 = Vector256.Load(x2 + k);
                 var p3 = Vector256.Load(x3 + k);
-                var u = Vector256.Load(w0 + k);
+                var u = TWeights.Load(w0, k);
                 a00 = Vector256.FusedMultiplyAdd(u, p0, a00); a01 = Vector256.FusedMultiplyAdd(u, p1, a01);
                 a02 = Vector256.FusedMultiplyAdd(u, p2, a02); a03 = Vector256.FusedMultiplyAdd(u, p3, a03);
-                u = Vector256.Load(w1 + k);
+                u = TWeights.Load(w1, k);
                 a10 = Vector256.FusedMultiplyAdd(u, p0, a10); a11 = Vector256.FusedMultiplyAdd(u, p1, a11);
                 a12 = Vector256.FusedMultiplyAdd(u, p2, a12); a13 = Vector256.FusedMultiplyAdd(u, p3, a13);
-                u = Vector256.Load(w2 + k);
+                u = TWeights.Load(w2, k);
                 a20 = Vector256.FusedMultiplyAdd(u, p0, a20); a21 = Vector256.FusedMultiplyAdd(u, p1, a21);
                 a22 = Vector256.FusedMultiplyAdd(u, p2, a22); a23 = Vector256.FusedMultiplyAdd(u, p3, a23);
-                u = Vector256.Load(w3 + k);
+                u = TWeights.Load(w3, k);
                 a30 = Vector256.FusedMultiplyAdd(u, p0, a30); a31 = Vector256.FusedMultiplyAdd(u, p1, a31);
                 a32 = Vector256.FusedMultiplyAdd(u, p2, a32); a33 = Vector256.FusedMultiplyAdd(u, p3, a33);
             }
@@ -131,7 +145,7 @@ public static class SkinnyMatmul
             {
                 for (int j = 0; j < 4; j++)
                 {
-                    float wv = (w0 + (long)j * length)[k];
+                    float wv = TWeights.Scalar((byte*)w0 + j * rowBytes, k);
                     y[j] += wv * x0[k];
                     y[yStride + j] += wv * x1[k];
                     y[2 * yStride + j] += wv * x2[k];
@@ -142,7 +156,7 @@ public static class SkinnyMatmul
 
         /// <summary>One weight row against four rows of x; each weight vector is loaded once and used four times.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dot4(float* w, float* x0, int length, out float d0, out float d1, out float d2, out float d3)
+        private static void Dot4(void* w, float* x0, int length, out float d0, out float d1, out float d2, out float d3)
         {
             float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -150,8 +164,8 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 16 <= length; k += 16)
             {
-                var u = Vector256.Load(w + k);
-                var v = Vector256.Load(w + k + 8);
+                var u = TWeights.Load(w, k);
+                var v = TWeights.Load(w, k + 8);
                 a0 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x0 + k), a0);
                 a1 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x1 + k), a1);
                 a2 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x2 + k), a2);
@@ -167,30 +181,30 @@ public static class SkinnyMatmul
             d3 = Vector256.Sum(a3 + c3);
             for (; k < length; k++)
             {
-                d0 += w[k] * x0[k];
-                d1 += w[k] * x1[k];
-                d2 += w[k] * x2[k];
-                d3 += w[k] * x3[k];
+                float wv = TWeights.Scalar(w, k);
+                d0 += wv * x0[k];
+                d1 += wv * x1[k];
+                d2 += wv * x2[k];
+                d3 += wv * x3[k];
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static float Dot1(float* w, float* x, int length)
+        private static float Dot1(void* w, float* x, int length)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             int k = 0;
             for (; k + 32 <= length; k += 32)
             {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + k), Vector256.Load(x + k), a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + k + 8), Vector256.Load(x + k + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w + k + 16), Vector256.Load(x + k + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w + k + 24), Vector256.Load(x + k + 24), a3);
+                a0 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k), Vector256.Load(x + k), a0);
+                a1 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k + 8), Vector256.Load(x + k + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k + 16), Vector256.Load(x + k + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k + 24), Vector256.Load(x + k + 24), a3);
             }
-            for (; k + 8 <= length; k += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + k), Vector256.Load(x + k), a0);
+            for (; k + 8 <= length; k += 8) a0 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k), Vector256.Load(x + k), a0);
             float sum = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; k < length; k++) sum += w[k] * x[k];
+            for (; k < length; k++) sum += TWeights.Scalar(w, k) * x[k];
             return sum;
         }
-
     }
 }
