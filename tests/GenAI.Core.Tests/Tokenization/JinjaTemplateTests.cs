@@ -186,4 +186,15 @@ public class JinjaTemplateTests
         var e = Assert.Throws<TemplateException>(() => Render(template));
         Assert.Contains(message, e.Message);
     }
+
+    /// <summary>Nesting or recursion deep enough to exhaust the stack is a template error, not a crashed process.</summary>
+    [Fact]
+    public void DeepNestingAndRecursionFailCleanly()
+    {
+        Assert.Contains("nests too deeply", Assert.Throws<TemplateException>(() => Render("{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}")).Message);
+        Assert.Contains("recursed too deeply", Assert.Throws<TemplateException>(() =>
+            Render("{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}")).Message);
+        Assert.Contains("recursed more than", Assert.Throws<TemplateException>(() =>
+            Render("{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}")).Message);
+    }
 }

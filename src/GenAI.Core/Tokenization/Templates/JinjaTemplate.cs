@@ -52,7 +52,17 @@ public sealed class JinjaTemplate
     private JinjaTemplate(List<Node> nodes) => _nodes = nodes;
 
     /// <summary>Parses <paramref name="source"/>; throws <see cref="TemplateException"/> for a syntax error or an unsupported construct.</summary>
-    public static JinjaTemplate Parse(string source) => new(TemplateParser.Parse(source));
+    public static JinjaTemplate Parse(string source)
+    {
+        try
+        {
+            return new JinjaTemplate(TemplateParser.Parse(source));
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new TemplateException("the template nests too deeply");
+        }
+    }
 
     /// <summary>
     /// Renders with <paramref name="variables"/>: strings, numbers, booleans, null, <c>System.Text.Json</c> nodes or
@@ -68,7 +78,14 @@ public sealed class JinjaTemplate
         var root = globals.Child();
         foreach (var (name, value) in variables) root.Assign(name, Values.Import(value));
         var output = new StringBuilder();
-        Node.ExecuteAll(_nodes, root, output);
+        try
+        {
+            Node.ExecuteAll(_nodes, root, output);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new TemplateException("the template recursed too deeply");
+        }
         return output.ToString();
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace GenAI.Core.Tokenization.Templates;
@@ -44,6 +45,7 @@ internal static class PythonText
 
     private static void WriteRepr(StringBuilder b, object? value)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (value)
         {
             case null: b.Append("None"); break;
@@ -204,6 +206,7 @@ internal static class PythonText
 
     private static void WriteJson(StringBuilder b, object? value, JsonStyle style, int level)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (value)
         {
             case null: b.Append("null"); break;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace GenAI.Core.Tokenization.Templates;
@@ -51,6 +52,7 @@ internal abstract class Node(int line)
 
     public Flow Execute(Frame frame, StringBuilder output)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack(); // deep recursion fails as a template error, not a crash
         try
         {
             return Run(frame, output);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GenAI.Core.Tokenization.Templates;
 
 /// <summary>
@@ -71,6 +73,7 @@ internal sealed class TemplateParser
     /// <summary>Statements up to one of the <paramref name="ends"/> tags (left unconsumed after its name), or the end.</summary>
     private List<Node> Body(string[] ends, out string? end)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var nodes = new List<Node>();
         while (true)
         {
@@ -455,6 +458,7 @@ internal sealed class TemplateParser
 
     private Expr Unary(bool withFilter)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         Expr node;
         if (Current.Kind == TokenKind.Operator && Current.Text is "-" or "+")
         {
