@@ -38,7 +38,7 @@ internal static partial class Filters
         },
         ["batch"] = Batch,
         ["capitalize"] = (v, a) => PythonText.Capitalize(Text(v, a, "capitalize")),
-        ["center"] = (v, a) => Methods.Pad(PythonText.Str(v), (int)Values.ToLong(a.Bind("center", ["width"], 0, [80L])[0], "width"), " ", '^'),
+        ["center"] = (v, a) => Methods.Pad(PythonText.Str(v), Values.ToLong(a.Bind("center", ["width"], 0, [80L])[0], "width"), " ", '^'),
         ["count"] = (v, a) => Length(v, a),
         ["d"] = Default,
         ["default"] = Default,

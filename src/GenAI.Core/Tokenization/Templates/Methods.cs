@@ -140,7 +140,7 @@ internal static class Methods
                 var a = args.Bind(name, ["width", "fillchar"], 1, [" "]);
                 string fill = Text(a[1], name);
                 if (PythonText.Length(fill) != 1) throw new TemplateException("The fill character must be exactly one character long");
-                return Pad(s, (int)Math.Min(Values.ToLong(a[0], "width"), 100_000), fill, name switch { "center" => '^', "ljust" => '<', _ => '>' });
+                return Pad(s, Values.ToLong(a[0], "width"), fill, name switch { "center" => '^', "ljust" => '<', _ => '>' });
             }
             case "zfill":
             {
@@ -356,15 +356,15 @@ internal static class Methods
     }
 
     /// <summary>Python's alignment of <paramref name="s"/> in <paramref name="width"/> code points.</summary>
-    public static string Pad(string s, int width, string fill, char align)
+    public static string Pad(string s, long width, string fill, char align)
     {
-        int margin = width - PythonText.Length(s);
+        int margin = (int)Math.Min(width - PythonText.Length(s), 1_000_000);
         if (margin <= 0) return s;
         int left = align switch
         {
             '<' => 0,
             '>' => margin,
-            _ => margin / 2 + (margin & width & 1), // str.center's rounding
+            _ => margin / 2 + (margin & (int)(width & 1) & 1), // str.center's rounding
         };
         return string.Concat(Enumerable.Repeat(fill, left)) + s + string.Concat(Enumerable.Repeat(fill, margin - left));
     }

@@ -69,7 +69,7 @@ internal static class StringFormat
                 {
                     if (auto > 0) throw new TemplateException("cannot switch from automatic field numbering to manual field specification");
                     manual = true;
-                    index = int.Parse(head, CultureInfo.InvariantCulture);
+                    if (!int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out index)) throw new TemplateException($"invalid format field '{head}'");
                 }
                 if (index >= args.Positional.Count) throw new TemplateException($"Replacement index {index} out of range for positional args tuple");
                 value = args.Positional[index];
@@ -364,8 +364,9 @@ internal static class PercentFormat
                     zero = false;
                     break;
                 case 'c':
-                    body = value is string c && PythonText.Length(c) == 1 ? c : value is long code ? char.ConvertFromUtf32((int)code)
-                        : throw new TemplateException("%c requires int or char");
+                    body = value is string c && PythonText.Length(c) == 1 ? c
+                        : value is long code && code is >= 0 and <= 0x10FFFF and not (>= 0xD800 and <= 0xDFFF) ? char.ConvertFromUtf32((int)code)
+                        : throw new TemplateException("%c requires an int in range or a single character");
                     zero = false;
                     break;
                 case 'd' or 'i' or 'u' or 'x' or 'X' or 'o':
