@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using GenAI.Core.Tokenization;
 using GenAI.Core.Tokenization.Templates;
 
@@ -14,12 +16,23 @@ public class ChatTemplateTests
         new("user", "Bye?"),
     ];
 
-    private static string Render(string template, IEnumerable<ChatTurn> turns, string bos = "<s>", string eos = "</s>")
+    private static readonly JsonArray WeatherTool = (JsonArray)JsonNode.Parse("""
+        [{"type": "function", "function": {"name": "get_weather", "description": "Get the weather. ",
+          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+        """)!;
+
+    private static ChatTemplate Load(string template, object? tokenizerConfig = null, TimeProvider? clock = null)
     {
         using var temp = new TempFolder();
-        File.WriteAllText(temp.File("tokenizer_config.json"), System.Text.Json.JsonSerializer.Serialize(new { chat_template = template, bos_token = bos, eos_token = eos }));
-        return ChatTemplate.Load(temp.Path).Render(turns);
+        var config = JsonSerializer.SerializeToNode(tokenizerConfig ?? new { bos_token = "<s>", eos_token = "</s>" })!.AsObject();
+        config["chat_template"] = template;
+        File.WriteAllText(temp.File("tokenizer_config.json"), config.ToJsonString());
+        return ChatTemplate.Load(temp.Path, clock);
     }
+
+    private static string Render(string template, IEnumerable<ChatTurn> turns) => Load(template).Render(turns);
+
+    private static List<JsonObject> Messages(string json) => JsonNode.Parse(json)!.AsArray().Select(m => m!.AsObject()).ToList();
 
     [Fact]
     public void ChatMl()
@@ -46,8 +59,10 @@ public class ChatTemplateTests
         Assert.Equal(
             "<s>[INST] <<SYS>>\nYou are terse.\n<</SYS>>\n\nHi! [/INST] Hello. </s><s>[INST] Bye? [/INST]",
             Render(template, Conversation));
+        // The template's refusal is an ArgumentException carrying exactly its message (the server's 400 names messages).
         var e = Assert.Throws<ArgumentException>(() => Render(template, [new ChatTurn("user", "a"), new ChatTurn("user", "b")]));
-        Assert.Contains("must alternate", e.Message);
+        Assert.Equal("Conversation roles must alternate user/assistant/user/assistant/...", e.Message);
+        Assert.IsType<TemplateRaisedException>(e.InnerException);
     }
 
     [Fact]
@@ -68,16 +83,176 @@ public class ChatTemplateTests
         using var temp = new TempFolder();
         var template = ChatTemplate.Load(temp.Path);
         Assert.False(template.IsModelTemplate);
+        Assert.Empty(template.TemplateNames);
         Assert.Equal("System: You are terse.\nUser: Hi!\nAssistant: Hello.\nUser: Bye?\nAssistant:", template.Render(Conversation));
         Assert.Equal(["\nUser:"], template.Stops);
+    }
+
+    [Fact]
+    public void DefaultTemplateRendersToolsToolCallsAndResults()
+    {
+        var messages = Messages("""
+            [{"role": "developer", "content": [{"type": "text", "text": "Be "}, {"type": "text", "text": "brief."}]},
+             {"role": "user", "content": " Weather in Paris? "},
+             {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+             {"role": "tool", "tool_call_id": "call_1", "content": "21 °C"}]
+            """);
+        string prompt = ChatTemplate.Default.Render(messages, new ChatRenderOptions { Tools = WeatherTool });
+        Assert.Equal(
+            "System: You can call these tools. To call one, answer with {\"name\": <tool name>, \"arguments\": <JSON object>}.\n" +
+            "- get_weather: Get the weather. Parameters: {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}\n" +
+            "System: Be brief.\nUser: Weather in Paris?\nAssistant: {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\nTool: 21 °C\nAssistant:",
+            prompt);
+        Assert.Equal("User: Hi\nAssistant: Hello\n",
+            ChatTemplate.Default.Render(Messages("""[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]"""),
+                new ChatRenderOptions { AddGenerationPrompt = false }));
     }
 
     [Fact]
     public void UnsupportedSyntaxIsNamed()
     {
         using var temp = new TempFolder();
-        File.WriteAllText(temp.File("tokenizer_config.json"), """{"chat_template": "{% macro x() %}{% endmacro %}"}""");
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"chat_template": "{% include 'header.jinja' %}"}""");
         var e = Assert.Throws<InvalidDataException>(() => ChatTemplate.Load(temp.Path));
-        Assert.Contains("macro", e.Message);
+        Assert.Contains("tokenizer_config.json", e.Message);
+        Assert.Contains("{% include %}", e.Message);
+    }
+
+    [Fact]
+    public void ChatTemplateJinjaWinsOverTheTokenizerConfig()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"chat_template": "from the config", "eos_token": "</s>"}""");
+        File.WriteAllText(temp.File("chat_template.jinja"), "{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}\n");
+        var template = ChatTemplate.Load(temp.Path);
+        Assert.True(template.IsModelTemplate);
+        Assert.Equal("Hi!</s>", template.Render([new ChatTurn("user", "Hi!")])); // Jinja2 also drops the file's final newline
+    }
+
+    [Fact]
+    public void ChatTemplateJsonIsRead()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("chat_template.json"), """{"chat_template": "{{ messages[0].content }}!"}""");
+        Assert.Equal("Hi!", ChatTemplate.Load(temp.Path).Render([new ChatTurn("user", "Hi")]));
+    }
+
+    [Fact]
+    public void NamedTemplatesUseDefaultAndToolUseWhenToolsAreGiven()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"chat_template": [{"name": "default", "template": "plain"}, {"name": "tool_use", "template": "tools: {{ tools | length }}"}]}
+            """);
+        Directory.CreateDirectory(temp.File("additional_chat_templates"));
+        File.WriteAllText(Path.Combine(temp.File("additional_chat_templates"), "rag.jinja"), "rag");
+        var template = ChatTemplate.Load(temp.Path);
+        Assert.Equal(["default", "rag", "tool_use"], template.TemplateNames.Order(StringComparer.Ordinal));
+        var messages = Messages("""[{"role": "user", "content": "Hi"}]""");
+        Assert.Equal("plain", template.Render(messages));
+        Assert.Equal("tools: 1", template.Render(messages, new ChatRenderOptions { Tools = WeatherTool }));
+        Assert.Equal("tools: 0", template.Render(messages, new ChatRenderOptions { Tools = [] })); // transformers: tools is not None
+    }
+
+    [Fact]
+    public void NamedTemplatesWithoutADefaultAreRefused()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"chat_template": [{"name": "tool_use", "template": "x"}]}""");
+        var e = Assert.Throws<InvalidDataException>(() => ChatTemplate.Load(temp.Path));
+        Assert.Contains("'default'", e.Message);
+    }
+
+    [Fact]
+    public void SpecialTokensAreThoseTransformersPasses()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"chat_template": "{{ bos_token }}|{{ eos_token }}|{{ pad_token is defined }}|{{ unk_token is defined }}|{{ additional_special_tokens }}",
+             "bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": false}, "eos_token": "</s>", "unk_token": null,
+             "additional_special_tokens": ["<a>", {"content": "<b>"}]}
+            """);
+        File.WriteAllText(temp.File("special_tokens_map.json"), """{"eos_token": "<|end|>", "pad_token": "<pad>"}""");
+        Assert.Equal("<s>|<|end|>|True|False|['<a>', '<b>']", ChatTemplate.Load(temp.Path).Render([new ChatTurn("user", "x")]));
+    }
+
+    [Fact]
+    public void MessagesReachTheTemplateWithEveryField()
+    {
+        var template = Load("""
+            {%- for m in messages -%}
+            {{ m.role }}|{{ m.content is none }}|{{ m.name }}|{{ m.tool_call_id }}|{{ m.reasoning_content }}|{{ m.content[1].text if m.content is sequence and m.content is not string }};
+            {%- endfor -%}
+            """);
+        var messages = Messages("""
+            [{"role": "user", "name": "ann", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+             {"role": "assistant", "content": null, "reasoning_content": "thought"},
+             {"role": "tool", "tool_call_id": "call_9", "content": "r"}]
+            """);
+        Assert.Equal("user|False|ann|||b;assistant|True|||thought|;tool|False||call_9||;", template.Render(messages));
+    }
+
+    [Fact]
+    public void ToolCallArgumentsReachTheTemplateAsObjects()
+    {
+        var template = Load("{% set call = messages[0].tool_calls[0].function %}{{ call.arguments.city }} {{ call.arguments | tojson }} {{ call.arguments is mapping }}");
+        var messages = Messages("""
+            [{"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+              "function": {"name": "get_weather", "arguments": "{\"city\": \"Zürich\", \"days\": 2, \"ratio\": 1.0}"}}]}]
+            """);
+        Assert.Equal("Zürich {\"city\": \"Zürich\", \"days\": 2, \"ratio\": 1.0} True", template.Render(messages));
+        // The caller's message is left as it was.
+        Assert.Equal(JsonValueKind.String, messages[0]["tool_calls"]![0]!["function"]!["arguments"]!.GetValueKind());
+    }
+
+    [Fact]
+    public void ToolCallArgumentsThatAreNotJsonNameTheMessage()
+    {
+        var messages = Messages("""
+            [{"role": "user", "content": "Weather?"},
+             {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{city: Paris"}}]}]
+            """);
+        var e = Assert.Throws<ArgumentException>(() => Load("{{ messages | length }}").Render(messages));
+        Assert.Contains("messages[1].tool_calls[0].function.arguments is not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void ToolsAndDocumentsAreNoneWhenTheRequestHasNone()
+    {
+        var template = Load("{{ tools is defined }} {{ tools is none }} {{ documents is none }} {{ tools | tojson if tools else '' }}");
+        var messages = Messages("""[{"role": "user", "content": "Hi"}]""");
+        Assert.Equal("True True True ", template.Render(messages));
+        Assert.StartsWith("True False True [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\"",
+            template.Render(messages, new ChatRenderOptions { Tools = WeatherTool }));
+    }
+
+    [Fact]
+    public void TemplateKwargsBecomeVariables()
+    {
+        var template = Load("{{ enable_thinking }} {{ add_generation_prompt }} {{ eos_token }}");
+        var messages = Messages("""[{"role": "user", "content": "Hi"}]""");
+        var kwargs = JsonNode.Parse("""{"enable_thinking": false, "eos_token": "<eos>"}""")!.AsObject();
+        Assert.Equal("False True <eos>", template.Render(messages, new ChatRenderOptions { TemplateKwargs = kwargs }));
+        var e = Assert.Throws<ArgumentException>(() =>
+            template.Render(messages, new ChatRenderOptions { TemplateKwargs = new JsonObject { ["messages"] = new JsonArray() } }));
+        Assert.Contains("messages", e.Message);
+    }
+
+    [Fact]
+    public void StrftimeNowReadsTheInjectedClock()
+    {
+        var clock = new FixedClock(new DateTimeOffset(2025, 3, 7, 9, 5, 0, TimeSpan.Zero));
+        var template = Load("{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%-d %B %Y, %A %H:%M') }}", clock: clock);
+        Assert.Equal("07 Mar 2025|7 March 2025, Friday 09:05", template.Render([new ChatTurn("user", "x")]));
+    }
+
+    [Fact]
+    public void ATemplateFailingOnTheInputIsAnArgumentException()
+    {
+        var template = Load("{{ messages[0].content + 1 }}");
+        var e = Assert.Throws<ArgumentException>(() => template.Render([new ChatTurn("user", "x")]));
+        Assert.Contains("the model's chat template failed", e.Message);
+        Assert.Contains("can only concatenate str (not \"int\") to str", e.Message);
     }
 }

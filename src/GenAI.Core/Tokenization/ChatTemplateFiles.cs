@@ -1,0 +1,120 @@
+using System.Text.Json;
+
+namespace GenAI.Core.Tokenization;
+
+/// <summary>
+/// Where a Hugging Face model folder keeps its chat templates and special tokens, read as transformers reads them:
+/// <c>chat_template.jinja</c> (newer transformers save the template there, and it wins over the config), else
+/// <c>chat_template.json</c> (<c>{"chat_template": ...}</c>, as processors save it), else
+/// <c>tokenizer_config.json</c>'s <c>chat_template</c> (a string, or a list of <c>{name, template}</c>); named
+/// extras in <c>additional_chat_templates/*.jinja</c>. Special-token strings come from
+/// <c>tokenizer_config.json</c>, overridden by <c>special_tokens_map.json</c> where present.
+/// </summary>
+internal static class ChatTemplateFiles
+{
+    /// <summary>The special tokens transformers passes to templates (its <c>special_tokens_map</c>), when set.</summary>
+    private static readonly string[] SpecialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+
+    /// <summary>One template's text and the file it came from (for error messages).</summary>
+    public sealed record Source(string Text, string Origin);
+
+    /// <summary>The folder's templates by name ("default" for the unnamed one); empty when it has none.</summary>
+    public static Dictionary<string, Source> ReadTemplates(string folder)
+    {
+        var templates = new Dictionary<string, Source>(StringComparer.Ordinal);
+        string jinja = Path.Combine(folder, "chat_template.jinja");
+        string json = Path.Combine(folder, "chat_template.json");
+        string config = Path.Combine(folder, "tokenizer_config.json");
+        if (File.Exists(jinja))
+        {
+            templates["default"] = new Source(File.ReadAllText(jinja), jinja);
+        }
+        else if (File.Exists(json))
+        {
+            AddFromJson(templates, json);
+        }
+        else if (File.Exists(config))
+        {
+            AddFromJson(templates, config);
+        }
+        string extras = Path.Combine(folder, "additional_chat_templates");
+        if (Directory.Exists(extras))
+        {
+            foreach (string file in Directory.EnumerateFiles(extras, "*.jinja").Order(StringComparer.Ordinal))
+            {
+                templates.TryAdd(Path.GetFileNameWithoutExtension(file), new Source(File.ReadAllText(file), file));
+            }
+        }
+        return templates;
+    }
+
+    private static void AddFromJson(Dictionary<string, Source> templates, string path)
+    {
+        using var doc = ParseJson(path);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("chat_template", out var template)) return;
+        switch (template.ValueKind)
+        {
+            case JsonValueKind.String:
+                templates["default"] = new Source(template.GetString()!, path);
+                break;
+            case JsonValueKind.Array:
+                foreach (var entry in template.EnumerateArray())
+                {
+                    if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+                        || !entry.TryGetProperty("template", out var text) || text.ValueKind != JsonValueKind.String)
+                    {
+                        throw new InvalidDataException($"{path}: chat_template: each entry of the list must be {{\"name\": ..., \"template\": ...}}");
+                    }
+                    templates[name.GetString()!] = new Source(text.GetString()!, path);
+                }
+                break;
+            case JsonValueKind.Null:
+                break;
+            default:
+                throw new InvalidDataException($"{path}: chat_template must be a string or a list of named templates");
+        }
+    }
+
+    /// <summary>The special-token strings of the folder, as template variables (only those that are set).</summary>
+    public static Dictionary<string, object?> ReadSpecialTokens(string folder)
+    {
+        var tokens = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (string file in new[] { "tokenizer_config.json", "special_tokens_map.json" })
+        {
+            string path = Path.Combine(folder, file);
+            if (!File.Exists(path)) continue;
+            using var doc = ParseJson(path);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) continue;
+            foreach (string name in SpecialTokenNames)
+            {
+                if (root.TryGetProperty(name, out var value) && TokenText(value) is { } text) tokens[name] = text;
+            }
+            if (root.TryGetProperty("additional_special_tokens", out var additional) && additional.ValueKind == JsonValueKind.Array)
+            {
+                tokens["additional_special_tokens"] = additional.EnumerateArray().Select(TokenText).Where(t => t is not null).Cast<object?>().ToList();
+            }
+        }
+        return tokens;
+    }
+
+    // A token is written as its text or as an AddedToken object {"content": ..., ...}.
+    private static string? TokenText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Object when value.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String => content.GetString(),
+        _ => null,
+    };
+
+    private static JsonDocument ParseJson(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: invalid JSON: {e.Message}", e);
+        }
+    }
+}
