@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using GenAI.Core.Tokenization;
 using GenAI.Server.Hosting;
@@ -33,8 +32,7 @@ public static class ChatEndpoints
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
-        var turns = Turns(request.Messages);
-        var prompt = Encode(model, turns);
+        var prompt = ChatPrompts.Encode(model, request);
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
@@ -88,63 +86,4 @@ public static class ChatEndpoints
 
     private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>
         new(id, "chat.completion.chunk", created, model.Id, model.Revision, [choice], null);
-
-    private static IReadOnlyList<int> Encode(ServedModel model, List<ChatTurn> turns)
-    {
-        string prompt;
-        try
-        {
-            prompt = model.ChatTemplate.Render(turns);
-        }
-        catch (ArgumentException e)
-        {
-            throw ApiException.Invalid(e.Message, "messages");
-        }
-        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages");
-        try
-        {
-            return model.Tokenizer.EncodeWithSpecialTokens(prompt);
-        }
-        catch (UnknownTokenException e)
-        {
-            throw ApiException.Invalid($"messages: {e.Message}", "messages");
-        }
-    }
-
-    private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
-
-    private static List<ChatTurn> Turns(List<ChatMessage>? messages)
-    {
-        if (messages is null || messages.Count == 0) throw ApiException.Invalid("messages must be a non-empty list", "messages");
-        var turns = new List<ChatTurn>();
-        for (int i = 0; i < messages.Count; i++)
-        {
-            var m = messages[i];
-            if (m.Role is null || !Roles.Contains(m.Role)) throw ApiException.Invalid($"messages[{i}].role must be one of {string.Join(", ", Roles)}", $"messages[{i}].role");
-            turns.Add(new ChatTurn(m.Role, Content(m.Content, i)));
-        }
-        return turns;
-    }
-
-    private static string Content(JsonElement? content, int index)
-    {
-        string field = $"messages[{index}].content";
-        if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
-        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
-        if (c.ValueKind == JsonValueKind.Array)
-        {
-            var text = new StringBuilder();
-            foreach (var part in c.EnumerateArray())
-            {
-                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
-                    || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
-                {
-                    throw ApiException.Invalid($"{field} parts must be {{\"type\": \"text\", \"text\": ...}} (this model reads text only)", field);
-                }
-                text.Append(t.GetString());
-            }
-            return text.ToString();
-        }
-        throw ApiException.Invalid($"{field} must be a string or a list of text parts", field);
-    }
 }

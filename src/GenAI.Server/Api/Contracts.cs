@@ -110,9 +110,19 @@ public sealed class CompletionRequest : SamplingFields
 
     /// <summary>Text after the completion (not supported; must be empty).</summary>
     public string? Suffix { get; set; }
+
+    /// <summary>
+    /// Add the tokenizer's special tokens (its post-processor's BOS, as Llama and Mistral tokenizers have) to text
+    /// prompts; default true, as vLLM. Special tokens written in the prompt are matched either way.
+    /// </summary>
+    public bool? AddSpecialTokens { get; set; }
 }
 
-/// <summary>One chat message: content is a string or a list of text parts.</summary>
+/// <summary>
+/// One chat message: content is a string, null, or a list of text parts. An assistant message may carry
+/// <c>tool_calls</c> (OpenAI's <c>{id, type: "function", function: {name, arguments}}</c>, arguments a JSON string);
+/// a <c>tool</c> message answers one with <c>tool_call_id</c>. Every field reaches the model's chat template.
+/// </summary>
 public sealed class ChatMessage
 {
     /// <summary>system, developer, user, assistant or tool.</summary>
@@ -123,15 +133,49 @@ public sealed class ChatMessage
     /// <example>Say something in the style of Shakespeare.</example>
     public JsonElement? Content { get; set; }
 
-    /// <summary>Participant name (ignored).</summary>
+    /// <summary>Participant or tool name.</summary>
     public string? Name { get; set; }
+
+    /// <summary>An assistant's tool calls.</summary>
+    public JsonElement? ToolCalls { get; set; }
+
+    /// <summary>The tool call a <c>tool</c> message answers.</summary>
+    public string? ToolCallId { get; set; }
+
+    /// <summary>An assistant's reasoning, for templates that show earlier thinking.</summary>
+    public string? ReasoningContent { get; set; }
+}
+
+/// <summary>The fields of a request that asks for a chat prompt: the conversation and what its template needs.</summary>
+public interface IChatPromptFields
+{
+    /// <summary>The conversation so far.</summary>
+    List<ChatMessage>? Messages { get; }
+
+    /// <summary>Tools (<c>{"type": "function", "function": {name, description, parameters}}</c>) for the template.</summary>
+    JsonElement? Tools { get; }
+
+    /// <summary>vLLM's <c>chat_template_kwargs</c>: extra template variables such as <c>{"enable_thinking": false}</c>.</summary>
+    JsonElement? ChatTemplateKwargs { get; }
+
+    /// <summary>End the prompt where the assistant's reply begins (default true).</summary>
+    bool? AddGenerationPrompt { get; }
 }
 
 /// <summary>POST /v1/chat/completions.</summary>
-public sealed class ChatCompletionRequest : SamplingFields
+public sealed class ChatCompletionRequest : SamplingFields, IChatPromptFields
 {
     /// <summary>The conversation so far.</summary>
     public List<ChatMessage>? Messages { get; set; }
+
+    /// <summary>Tools the model may call, passed to its chat template (function type, JSON Schema parameters).</summary>
+    public JsonElement? Tools { get; set; }
+
+    /// <summary>Extra variables for the model's chat template (vLLM's name), e.g. <c>{"enable_thinking": false}</c>.</summary>
+    public JsonElement? ChatTemplateKwargs { get; set; }
+
+    /// <summary>End the prompt where the assistant's reply begins (default true; vLLM's extension).</summary>
+    public bool? AddGenerationPrompt { get; set; }
 
     /// <summary>Current OpenAI name for max_tokens (the .NET SDK 2.x sends it).</summary>
     public int? MaxCompletionTokens { get; set; }
@@ -228,14 +272,33 @@ public sealed record RejectedRevision(string Revision, string Reason);
 /// <summary>GET /v1/models.</summary>
 public sealed record ModelList(string Object, List<ModelCard> Data);
 
-/// <summary>POST /tokenize (as vLLM).</summary>
-public sealed class TokenizeRequest
+/// <summary>
+/// POST /tokenize (as vLLM): either <c>prompt</c> (with <c>add_special_tokens</c>, default true: the tokenizer's BOS as
+/// a completion prompt gets it), or <c>messages</c> (with <c>add_generation_prompt</c>, <c>tools</c>,
+/// <c>chat_template_kwargs</c>) for the ids of the rendered chat prompt exactly as the chat endpoint feeds them.
+/// </summary>
+public sealed class TokenizeRequest : IChatPromptFields
 {
     /// <example>gpt2-tiny</example>
     public string? Model { get; set; }
 
     /// <example>Hello world</example>
     public string? Prompt { get; set; }
+
+    /// <summary>Add the tokenizer's special tokens (its post-processor's BOS) to <c>prompt</c>; default true.</summary>
+    public bool? AddSpecialTokens { get; set; }
+
+    /// <summary>A conversation to render with the model's chat template instead of <c>prompt</c>.</summary>
+    public List<ChatMessage>? Messages { get; set; }
+
+    /// <summary>Tools for the chat template.</summary>
+    public JsonElement? Tools { get; set; }
+
+    /// <summary>Extra chat template variables.</summary>
+    public JsonElement? ChatTemplateKwargs { get; set; }
+
+    /// <summary>End the chat prompt where the assistant's reply begins (default true).</summary>
+    public bool? AddGenerationPrompt { get; set; }
 }
 
 /// <summary>Tokenize result.</summary>

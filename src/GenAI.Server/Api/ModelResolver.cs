@@ -27,6 +27,23 @@ public static class ModelResolver
         throw ApiException.NotFound($"the model '{id}' does not exist (GET /v1/models lists the served models)", "model");
     }
 
+    /// <summary>
+    /// A raw prompt as vLLM encodes one: special tokens written in it are matched, and with
+    /// <paramref name="addSpecialTokens"/> the tokenizer's post-processor adds its BOS (Llama, Mistral).
+    /// </summary>
+    public static IReadOnlyList<int> EncodePrompt(ServedModel model, string text, bool addSpecialTokens, string field)
+    {
+        try
+        {
+            return model.Tokenizer.EncodePrompt(text, addSpecialTokens);
+        }
+        catch (UnknownTokenException e)
+        {
+            throw ApiException.Invalid($"{field}: {e.Message}", field);
+        }
+    }
+
+    /// <summary>Ordinary text: special-token spellings in it stay text.</summary>
     public static IReadOnlyList<int> Encode(ServedModel model, string text, string field)
     {
         try

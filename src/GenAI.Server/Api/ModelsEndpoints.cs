@@ -39,10 +39,15 @@ public static class TokenizerEndpoints
             {
                 var request = await JsonBody.ReadAsync<TokenizeRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
                 var model = await ModelResolver.ResolveAsync(http, host, request.Model);
-                var tokens = ModelResolver.Encode(model, request.Prompt ?? throw ApiException.Invalid("prompt is required", "prompt"), "prompt");
+                if (request.Messages is not null && request.Prompt is not null) throw ApiException.Invalid("give either prompt or messages, not both", "messages");
+                var tokens = request.Messages is not null
+                    ? ChatPrompts.Encode(model, request)
+                    : ModelResolver.EncodePrompt(model, request.Prompt ?? throw ApiException.Invalid("prompt or messages is required", "prompt"),
+                        request.AddSpecialTokens ?? true, "prompt");
                 return Results.Json(new TokenizeResponse(tokens.ToList(), tokens.Count, model.ContextLength), JsonBody.Options);
             })
-            .WithName("Tokenize").WithSummary("Token ids of a text").WithTags("Tokenizer")
+            .WithName("Tokenize").WithTags("Tokenizer")
+            .WithSummary("Token ids of a prompt (with add_special_tokens) or of a chat conversation rendered as the chat endpoint renders it")
             .Accepts<TokenizeRequest>("application/json").Produces<TokenizeResponse>().Produces<ErrorResponse>(StatusCodes.Status400BadRequest);
         app.MapPost("/detokenize", async (HttpContext http, ModelHost host, Microsoft.Extensions.Options.IOptions<ServerOptions> options) =>
             {

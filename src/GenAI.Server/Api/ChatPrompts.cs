@@ -1,0 +1,150 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GenAI.Core.Tokenization;
+using GenAI.Server.Hosting;
+
+namespace GenAI.Server.Api;
+
+/// <summary>
+/// A chat request's prompt as the model sees it: the conversation, tools and template kwargs rendered by the model's
+/// chat template, then encoded (a model template's special tokens become their ids, as apply_chat_template does).
+/// Shared by the chat endpoint and <c>/tokenize</c>, so both give the same ids.
+/// </summary>
+public static class ChatPrompts
+{
+    private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
+
+    /// <summary>The prompt's token ids; invalid fields are a 400 naming them.</summary>
+    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request)
+    {
+        string prompt = Render(model, request);
+        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages");
+        try
+        {
+            return model.Tokenizer.EncodeWithSpecialTokens(prompt);
+        }
+        catch (UnknownTokenException e)
+        {
+            throw ApiException.Invalid($"messages: {e.Message}", "messages");
+        }
+    }
+
+    /// <summary>The rendered prompt text.</summary>
+    public static string Render(ServedModel model, IChatPromptFields request)
+    {
+        var messages = Messages(request.Messages);
+        var options = new ChatRenderOptions
+        {
+            Tools = Tools(request.Tools),
+            TemplateKwargs = Kwargs(request.ChatTemplateKwargs),
+            AddGenerationPrompt = request.AddGenerationPrompt ?? true,
+        };
+        try
+        {
+            return model.ChatTemplate.Render(messages, options);
+        }
+        catch (ArgumentException e)
+        {
+            string field = e.Message.Contains("chat_template_kwargs", StringComparison.Ordinal) ? "chat_template_kwargs" : "messages";
+            throw ApiException.Invalid(e.Message, field);
+        }
+    }
+
+    private static List<JsonObject> Messages(List<ChatMessage>? messages)
+    {
+        if (messages is null || messages.Count == 0) throw ApiException.Invalid("messages must be a non-empty list", "messages");
+        var result = new List<JsonObject>(messages.Count);
+        for (int i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if (m is null) throw ApiException.Invalid($"messages[{i}] must be an object", $"messages[{i}]");
+            if (m.Role is null || !Roles.Contains(m.Role)) throw ApiException.Invalid($"messages[{i}].role must be one of {string.Join(", ", Roles)}", $"messages[{i}].role");
+            var message = new JsonObject { ["role"] = m.Role, ["content"] = Content(m.Content, i) };
+            if (m.Name is not null) message["name"] = m.Name;
+            if (m.ToolCalls is { ValueKind: not JsonValueKind.Null } calls)
+            {
+                if (m.Role != "assistant") throw ApiException.Invalid($"messages[{i}].tool_calls is only for assistant messages", $"messages[{i}].tool_calls");
+                message["tool_calls"] = ToolCalls(calls, i);
+            }
+            if (m.ToolCallId is not null) message["tool_call_id"] = m.ToolCallId;
+            if (m.ReasoningContent is not null) message["reasoning_content"] = m.ReasoningContent;
+            result.Add(message);
+        }
+        return result;
+    }
+
+    // Text parts are joined into one string, as vLLM does for templates that read content as text; a null content
+    // (an assistant message that only calls tools) is empty text, which every template handles.
+    private static string Content(JsonElement? content, int index)
+    {
+        string field = $"messages[{index}].content";
+        if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
+        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
+        if (c.ValueKind == JsonValueKind.Array)
+        {
+            var text = new StringBuilder();
+            foreach (var part in c.EnumerateArray())
+            {
+                if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                    || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                {
+                    throw ApiException.Invalid($"{field} parts must be {{\"type\": \"text\", \"text\": ...}} (this model reads text only)", field);
+                }
+                text.Append(t.GetString());
+            }
+            return text.ToString();
+        }
+        throw ApiException.Invalid($"{field} must be a string or a list of text parts", field);
+    }
+
+    private static JsonArray ToolCalls(JsonElement calls, int index)
+    {
+        string field = $"messages[{index}].tool_calls";
+        if (calls.ValueKind != JsonValueKind.Array) throw ApiException.Invalid($"{field} must be a list", field);
+        int j = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            string callField = $"{field}[{j++}]";
+            if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.Invalid($"{callField} must be {{\"id\", \"type\": \"function\", \"function\": {{\"name\", \"arguments\"}}}}", callField);
+            }
+        }
+        return JsonArray.Create(calls.Clone())!; // the template's arguments string is parsed by ChatTemplate
+    }
+
+    private static JsonArray? Tools(JsonElement? tools)
+    {
+        if (tools is not { } t || t.ValueKind == JsonValueKind.Null) return null;
+        if (t.ValueKind != JsonValueKind.Array) throw ApiException.Invalid("tools must be a list of {\"type\": \"function\", \"function\": {...}}", "tools");
+        int i = 0;
+        foreach (var tool in t.EnumerateArray())
+        {
+            string field = $"tools[{i++}]";
+            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                throw ApiException.Invalid($"{field} must be an object with a type", field);
+            }
+            if (type.GetString() != "function") throw ApiException.Invalid($"{field}.type must be \"function\", not \"{type.GetString()}\"", $"{field}.type");
+            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString()!.Length == 0)
+            {
+                throw ApiException.Invalid($"{field}.function must be an object with a non-empty name", $"{field}.function");
+            }
+            if (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+            {
+                throw ApiException.Invalid($"{field}.function.parameters must be a JSON Schema object", $"{field}.function.parameters");
+            }
+        }
+        return JsonArray.Create(t.Clone());
+    }
+
+    private static JsonObject? Kwargs(JsonElement? kwargs)
+    {
+        if (kwargs is not { } k || k.ValueKind == JsonValueKind.Null) return null;
+        if (k.ValueKind != JsonValueKind.Object) throw ApiException.Invalid("chat_template_kwargs must be an object", "chat_template_kwargs");
+        return JsonObject.Create(k.Clone());
+    }
+}
