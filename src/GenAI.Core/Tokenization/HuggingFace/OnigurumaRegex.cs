@@ -21,7 +21,17 @@ namespace GenAI.Core.Tokenization.HuggingFace;
 /// </summary>
 internal sealed class OnigurumaRegex
 {
-    private const string WordClassBody = @"\p{L}\p{M}\p{Nd}\p{Pc}";
+    /// <summary>
+    /// Oniguruma's \w inside a character class (its Unicode Word property): letters, marks, decimal digits,
+    /// connector punctuation, letter numbers and the circled Latin letters — measured against tokenizers over all
+    /// code points.
+    /// </summary>
+    private const string WordPropertyBody = @"\p{L}\p{M}\p{Nd}\p{Pc}\p{Nl}\u24B6-\u24E9";
+
+    /// <summary>Oniguruma's \w on its own, whose Latin-1 table also counts ² ³ ¹ ¼ ½ ¾ as word characters.</summary>
+    private const string WordClassBody = WordPropertyBody + @"\u00B2\u00B3\u00B9\u00BC-\u00BE";
+
+    private const string WordClass = "[" + WordClassBody + "]";
 
     private readonly Regex _regex;
 
@@ -83,7 +93,9 @@ internal sealed class OnigurumaRegex
     }
 
     /// <summary>One BMP character standing for a supplementary code point in the shadow string.</summary>
-    internal static char StandIn(int codePoint) => StandIns[(int)CharUnicodeInfo.GetUnicodeCategory(codePoint)];
+    internal static char StandIn(int codePoint) => codePoint is >= 0x1F130 and <= 0x1F189
+        ? '\u24B6' // squared and circled Latin letters: symbols that Oniguruma counts as word characters, like Ⓐ
+        : StandIns[(int)CharUnicodeInfo.GetUnicodeCategory(codePoint)];
 
     /// <summary>
     /// Stand-ins by <see cref="UnicodeCategory"/>: rare BMP characters of that category, away from ASCII, Latin-1 and
@@ -125,175 +137,269 @@ internal sealed class OnigurumaRegex
     }
 
     /// <summary>Rewrites an Oniguruma (Ruby syntax) pattern as a .NET pattern with the same meaning.</summary>
-    internal static string Translate(string pattern)
-    {
-        var output = new StringBuilder(pattern.Length + 16);
-        var groupStarts = new Stack<int>();
-        int classDepth = 0;
-        int atomStart = -1; // where the last complete atom (the operand of a quantifier) begins in the output
-        int i = 0;
-        while (i < pattern.Length)
-        {
-            char c = pattern[i];
-            if (char.IsSurrogate(c)) throw Refuse(pattern, "it names a character outside the Basic Multilingual Plane");
-            if (classDepth > 0)
-            {
-                i = TranslateInClass(pattern, i, output, ref classDepth);
-                continue;
-            }
-            switch (c)
-            {
-                case '\\':
-                    atomStart = output.Length;
-                    i = TranslateEscape(pattern, i, output, inClass: false);
-                    break;
-                case '[':
-                    atomStart = output.Length;
-                    output.Append('[');
-                    classDepth = 1;
-                    i++;
-                    if (i < pattern.Length && pattern[i] == '^') { output.Append('^'); i++; }
-                    // A ']' first in a class is a literal in both syntaxes.
-                    if (i < pattern.Length && pattern[i] == ']') { output.Append(@"\]"); i++; }
-                    break;
-                case '(':
-                    groupStarts.Push(output.Length);
-                    i = TranslateGroupOpening(pattern, i, output);
-                    break;
-                case ')':
-                    atomStart = groupStarts.Count > 0 ? groupStarts.Pop() : throw Refuse(pattern, "its parentheses do not balance");
-                    output.Append(')');
-                    i++;
-                    break;
-                case '*' or '+' or '?' or '{':
-                    i = TranslateQuantifier(pattern, i, output, atomStart);
-                    break;
-                default:
-                    atomStart = output.Length;
-                    output.Append(c);
-                    i++;
-                    break;
-            }
-        }
-        if (classDepth > 0) throw Refuse(pattern, "a character class is not closed");
-        return output.ToString();
-    }
+    internal static string Translate(string pattern) => new Translator(pattern).Run();
 
-    private static int TranslateInClass(string pattern, int i, StringBuilder output, ref int classDepth)
+    /// <summary>One pass over a pattern, copying what means the same in .NET and rewriting what does not.</summary>
+    private sealed class Translator(string pattern)
     {
-        char c = pattern[i];
-        switch (c)
-        {
-            case '\\':
-                return TranslateEscape(pattern, i, output, inClass: true);
-            case ']':
-                classDepth = 0;
-                output.Append(']');
-                return i + 1;
-            case '[':
-                // Oniguruma nests classes and writes POSIX brackets ([:alpha:]) here; .NET reads a literal '['.
-                throw Refuse(pattern, "it uses a nested character class or POSIX bracket");
-            case '&' when i + 1 < pattern.Length && pattern[i + 1] == '&':
-                throw Refuse(pattern, "it uses a character class intersection (&&)");
-            default:
-                output.Append(c);
-                return i + 1;
-        }
-    }
+        private readonly StringBuilder _output = new(pattern.Length + 16);
+        private readonly Stack<(int Start, bool IgnoreCase)> _groups = new();
+        private bool _ignoreCase;
+        private int _atomStart = -1; // where the last complete atom (the operand of a quantifier) begins in the output
+        private int _i;
 
-    private static int TranslateEscape(string pattern, int i, StringBuilder output, bool inClass)
-    {
-        if (i + 1 >= pattern.Length) throw Refuse(pattern, "it ends with a backslash");
-        char e = pattern[i + 1];
-        switch (e)
+        public string Run()
         {
-            case 'h':
-                output.Append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]");
-                return i + 2;
-            case 'H':
-                if (inClass) throw Refuse(pattern, @"it uses \H inside a character class");
-                output.Append("[^0-9a-fA-F]");
-                return i + 2;
-            case 'w':
-                output.Append(inClass ? WordClassBody : "[" + WordClassBody + "]");
-                return i + 2;
-            case 'W':
-                if (inClass) throw Refuse(pattern, @"it uses \W inside a character class");
-                output.Append("[^" + WordClassBody + "]");
-                return i + 2;
-            case 'x' when i + 2 < pattern.Length && pattern[i + 2] == '{':
+            while (_i < pattern.Length)
             {
-                int close = pattern.IndexOf('}', i + 3);
-                if (close < 0 || !int.TryParse(pattern.AsSpan(i + 3, close - i - 3), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int codePoint))
+                char c = pattern[_i];
+                if (char.IsSurrogate(c)) throw Refuse(pattern, "it names a character outside the Basic Multilingual Plane");
+                switch (c)
                 {
-                    throw Refuse(pattern, @"it has a malformed \x{…} escape");
+                    case '\\':
+                        _atomStart = _output.Length;
+                        Escape(inClass: false);
+                        break;
+                    case '[':
+                        _atomStart = _output.Length;
+                        CharacterClass();
+                        break;
+                    case '(':
+                        GroupOpening();
+                        break;
+                    case ')':
+                        if (_groups.Count == 0) throw Refuse(pattern, "its parentheses do not balance");
+                        (_atomStart, _ignoreCase) = _groups.Pop();
+                        _output.Append(')');
+                        _i++;
+                        break;
+                    case '*' or '+' or '?' or '{':
+                        _i = TranslateQuantifier(pattern, _i, _output, _atomStart);
+                        break;
+                    default:
+                        _atomStart = _output.Length;
+                        Literal(c);
+                        _i++;
+                        break;
                 }
-                if (codePoint > 0xFFFF) throw Refuse(pattern, "it names a character outside the Basic Multilingual Plane");
-                output.Append(@"\u").Append(codePoint.ToString("X4", CultureInfo.InvariantCulture));
-                return close + 1;
             }
-            case 'p' or 'P' when i + 2 < pattern.Length && pattern[i + 2] == '{':
-            {
-                int close = pattern.IndexOf('}', i + 3);
-                if (close < 0) throw Refuse(pattern, @"it has a malformed \p{…} escape");
-                string name = pattern[(i + 3)..close];
-                bool negated = e == 'P';
-                if (name.StartsWith('^')) { negated = !negated; name = name[1..]; }
-                output.Append(negated ? @"\P{" : @"\p{").Append(name).Append('}');
-                return close + 1;
-            }
-            case 'R' or 'X' or 'K' or 'g' or 'G' or 'O' or 'N' or 'y' or 'Y' or 'o':
-                throw Refuse(pattern, $@"Oniguruma's \{e} has no .NET equivalent here");
-            default:
-                output.Append('\\').Append(e);
-                return i + 2;
+            if (_groups.Count > 0) throw Refuse(pattern, "its parentheses do not balance");
+            return _output.ToString();
         }
-    }
 
-    private static int TranslateGroupOpening(string pattern, int i, StringBuilder output)
-    {
-        // (?imx-imx) and (?imx-imx:...): Ruby's m is "dot matches newline", .NET's s.
-        if (i + 1 < pattern.Length && pattern[i + 1] == '?')
+        /// <summary>A literal character; case-insensitively Oniguruma folds ſ with s, which .NET does not.</summary>
+        private void Literal(char c)
         {
-            int j = i + 2;
-            while (j < pattern.Length && (pattern[j] is 'i' or 'm' or 'x' or '-')) j++;
-            if (j > i + 2 && j < pattern.Length && pattern[j] is ':' or ')')
-            {
-                output.Append("(?").Append(pattern.AsSpan(i + 2, j - i - 2).ToString().Replace('m', 's'));
-                return j;
-            }
-            if (i + 2 < pattern.Length && pattern[i + 2] == '~') throw Refuse(pattern, "it uses an absent operator (?~…)");
+            if (_ignoreCase && c is 'ß' or 'ẞ') throw Refuse(pattern, "Oniguruma folds ß with ss case-insensitively, which .NET does not");
+            if (_ignoreCase && c is 's' or 'S' or '\u017F') _output.Append("[sS\u017F]");
+            else _output.Append(c);
         }
-        output.Append('(');
-        return i + 1;
+
+        private void CharacterClass()
+        {
+            _output.Append('[');
+            _i++;
+            if (_i < pattern.Length && pattern[_i] == '^') { _output.Append('^'); _i++; }
+            // A ']' first in a class is a literal in both syntaxes.
+            if (_i < pattern.Length && pattern[_i] == ']') { _output.Append(@"\]"); _i++; }
+            while (true)
+            {
+                if (_i >= pattern.Length) throw Refuse(pattern, "a character class is not closed");
+                char c = pattern[_i];
+                switch (c)
+                {
+                    case '\\':
+                        Escape(inClass: true);
+                        continue;
+                    case ']':
+                        _output.Append(']');
+                        _i++;
+                        return;
+                    case >= '\uD800' and <= '\uDFFF':
+                        throw Refuse(pattern, "it names a character outside the Basic Multilingual Plane");
+                    case '[':
+                        // Oniguruma nests classes and writes POSIX brackets ([:alpha:]) here; .NET reads a literal '['.
+                        throw Refuse(pattern, "it uses a nested character class or POSIX bracket");
+                    case '&' when _i + 1 < pattern.Length && pattern[_i + 1] == '&':
+                        throw Refuse(pattern, "it uses a character class intersection (&&)");
+                    case 's' or 'S' or '\u017F' when _ignoreCase:
+                        _output.Append("sS\u017F");
+                        _i++;
+                        continue;
+                    default:
+                        _output.Append(c);
+                        _i++;
+                        continue;
+                }
+            }
+        }
+
+        private void Escape(bool inClass)
+        {
+            if (_i + 1 >= pattern.Length) throw Refuse(pattern, "it ends with a backslash");
+            char e = pattern[_i + 1];
+            _i += 2;
+            switch (e)
+            {
+                case 'h':
+                    _output.Append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]");
+                    return;
+                case 'H' when !inClass:
+                    _output.Append("[^0-9a-fA-F]");
+                    return;
+                case 'w':
+                    _output.Append(inClass ? WordPropertyBody : WordClass);
+                    return;
+                case 'W' when !inClass:
+                    _output.Append("[^" + WordClassBody + "]");
+                    return;
+                case 'H' or 'W':
+                    throw Refuse(pattern, $@"it uses \{e} inside a character class");
+                case 'b' when !inClass:
+                    // A word boundary by Oniguruma's word characters, not .NET's.
+                    _output.Append("(?:(?<=" + WordClass + ")(?!" + WordClass + ")|(?<!" + WordClass + ")(?=" + WordClass + "))");
+                    return;
+                case 'B' when !inClass:
+                    _output.Append("(?:(?<=" + WordClass + ")(?=" + WordClass + ")|(?<!" + WordClass + ")(?!" + WordClass + "))");
+                    return;
+                case 'x' when _i < pattern.Length && pattern[_i] == '{':
+                {
+                    int close = pattern.IndexOf('}', _i);
+                    if (close < 0 || !int.TryParse(pattern.AsSpan(_i + 1, close - _i - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int codePoint))
+                    {
+                        throw Refuse(pattern, @"it has a malformed \x{…} escape");
+                    }
+                    if (codePoint > 0xFFFF) throw Refuse(pattern, "it names a character outside the Basic Multilingual Plane");
+                    _output.Append(@"\u").Append(codePoint.ToString("X4", CultureInfo.InvariantCulture));
+                    _i = close + 1;
+                    return;
+                }
+                case 'p' or 'P' when _i < pattern.Length && pattern[_i] == '{':
+                {
+                    int close = pattern.IndexOf('}', _i);
+                    if (close < 0) throw Refuse(pattern, @"it has a malformed \p{…} escape");
+                    string name = pattern[(_i + 1)..close];
+                    bool negated = e == 'P';
+                    if (name.StartsWith('^')) { negated = !negated; name = name[1..]; }
+                    _output.Append(negated ? @"\P{" : @"\p{").Append(name).Append('}');
+                    _i = close + 1;
+                    return;
+                }
+                case 'R' or 'X' or 'K' or 'g' or 'G' or 'O' or 'N' or 'y' or 'Y' or 'o':
+                    throw Refuse(pattern, $@"Oniguruma's \{e} has no .NET equivalent here");
+                default:
+                    _output.Append('\\').Append(e);
+                    return;
+            }
+        }
+
+        private void GroupOpening()
+        {
+            int start = _output.Length;
+            if (_i + 1 >= pattern.Length || pattern[_i + 1] != '?')
+            {
+                _groups.Push((start, _ignoreCase));
+                _output.Append('(');
+                _i++;
+                return;
+            }
+            // Options: (?imx-imx) for the rest of the group, (?imx-imx:...) for a new one. Ruby's m is .NET's s.
+            int j = _i + 2;
+            bool on = true, ignoreCase = _ignoreCase;
+            var options = new StringBuilder();
+            while (j < pattern.Length && pattern[j] is 'i' or 'm' or 'x' or '-')
+            {
+                if (pattern[j] == '-') on = false;
+                else if (pattern[j] == 'i') ignoreCase = on;
+                options.Append(pattern[j] == 'm' ? 's' : pattern[j]);
+                j++;
+            }
+            if (j > _i + 2 && j < pattern.Length && pattern[j] == ')')
+            {
+                _output.Append("(?").Append(options).Append(')');
+                _ignoreCase = ignoreCase;
+                _i = j + 1;
+                return;
+            }
+            if (j > _i + 2 && j < pattern.Length && pattern[j] == ':')
+            {
+                _groups.Push((start, _ignoreCase));
+                _output.Append("(?").Append(options).Append(':');
+                _ignoreCase = ignoreCase;
+                _i = j + 1;
+                return;
+            }
+            string rest = pattern[(_i + 2)..];
+            string? opening =
+                rest.StartsWith(':') || rest.StartsWith('=') || rest.StartsWith('!') || rest.StartsWith('>') ? "(?" + rest[0]
+                : rest.StartsWith("<=", StringComparison.Ordinal) || rest.StartsWith("<!", StringComparison.Ordinal) ? "(?" + rest[..2]
+                : NamedGroup(rest);
+            if (rest.StartsWith('#'))
+            {
+                int close = pattern.IndexOf(')', _i);
+                if (close < 0) throw Refuse(pattern, "a comment is not closed");
+                _i = close + 1; // a comment: nothing to copy
+                return;
+            }
+            if (opening is null) throw Refuse(pattern, $"its group '(?{(rest.Length > 0 ? rest[0] : ' ')}' has no .NET equivalent");
+            _groups.Push((start, _ignoreCase));
+            _output.Append(opening);
+            _i += opening.Length;
+        }
+
+        /// <summary>(?&lt;name&gt; or (?'name': the opening, or null.</summary>
+        private static string? NamedGroup(string rest)
+        {
+            if (rest.Length < 3 || rest[0] is not ('<' or '\'')) return null;
+            int close = rest.IndexOf(rest[0] == '<' ? '>' : '\'', 1);
+            return close > 1 ? "(?" + rest[..(close + 1)] : null;
+        }
     }
 
     private static int TranslateQuantifier(string pattern, int i, StringBuilder output, int atomStart)
     {
-        int end = i + 1;
-        if (pattern[i] == '{')
+        if (pattern[i] != '{')
         {
-            int close = pattern.IndexOf('}', i);
-            // Not an interval ({ as a literal): copy it as one.
-            if (close < 0 || !IsInterval(pattern.AsSpan(i + 1, close - i - 1)))
+            if (atomStart < 0) throw Refuse(pattern, "a quantifier has nothing to repeat");
+            if (i + 1 < pattern.Length && pattern[i + 1] == '+')
             {
-                output.Append(@"\{");
-                return i + 1;
+                // ?+ *+ ++ are possessive: an atomic group around the greedy repetition.
+                output.Insert(atomStart, "(?>").Append(pattern[i]).Append(')');
+                return i + 2;
             }
-            end = close + 1;
+            output.Append(pattern[i]);
+            if (i + 1 < pattern.Length && pattern[i + 1] == '?')
+            {
+                output.Append('?');
+                return i + 2;
+            }
+            return i + 1;
+        }
+        int close = pattern.IndexOf('}', i);
+        if (close < 0 || !TryParseInterval(pattern.AsSpan(i + 1, close - i - 1), out int low, out int? high, out bool exact))
+        {
+            output.Append(@"\{"); // not an interval: a literal brace, as Ruby reads it
+            return i + 1;
         }
         if (atomStart < 0) throw Refuse(pattern, "a quantifier has nothing to repeat");
-        string quantifier = pattern[i..end];
-        if (quantifier.StartsWith("{,", StringComparison.Ordinal)) quantifier = "{0" + quantifier[1..]; // Ruby's {,n}
-        if (end < pattern.Length && pattern[end] == '+')
+        int end = close + 1;
+        if (high is int h && low > h)
         {
-            // Possessive: the same as an atomic group around the greedy repetition.
-            output.Insert(atomStart, "(?>");
-            output.Append(quantifier).Append(')');
-            return end + 1;
+            // Ruby's {n,m} with n > m is possessive {m,n}.
+            output.Insert(atomStart, "(?>").Append('{').Append(h).Append(',').Append(low).Append("})");
+            return end;
         }
-        output.Append(quantifier);
-        if (end < pattern.Length && pattern[end] == '?')
+        string interval = high is null ? $"{{{low},}}" : exact ? $"{{{low}}}" : $"{{{low},{high}}}";
+        bool followedBy(char c) => end < pattern.Length && pattern[end] == c;
+        if (followedBy('+') || (exact && followedBy('?')))
+        {
+            // In Ruby syntax {n,m}+ is not possessive but the interval repeated, and {n}? is the interval made
+            // optional: wrap the interval in a group the next quantifier applies to.
+            output.Insert(atomStart, "(?:").Append(interval).Append(')');
+            return end;
+        }
+        output.Append(interval);
+        if (followedBy('?'))
         {
             output.Append('?');
             return end + 1;
@@ -301,13 +407,24 @@ internal sealed class OnigurumaRegex
         return end;
     }
 
-    private static bool IsInterval(ReadOnlySpan<char> body)
+    /// <summary>Ruby's intervals: {n}, {n,}, {,m} (0 to m), {n,m}; anything else is literal text.</summary>
+    private static bool TryParseInterval(ReadOnlySpan<char> body, out int low, out int? high, out bool exact)
     {
+        low = 0;
+        high = null;
         int comma = body.IndexOf(',');
-        var low = comma < 0 ? body : body[..comma];
-        var high = comma < 0 ? [] : body[(comma + 1)..];
-        static bool Digits(ReadOnlySpan<char> s) => !s.ContainsAnyExceptInRange('0', '9');
-        return (low.Length > 0 || high.Length > 0) && Digits(low) && Digits(high);
+        exact = comma < 0;
+        var lowText = exact ? body : body[..comma];
+        var highText = exact ? body : body[(comma + 1)..];
+        if (lowText.Length == 0 && highText.Length == 0) return false;
+        if (lowText.Length > 0 && !int.TryParse(lowText, NumberStyles.None, CultureInfo.InvariantCulture, out low)) return false;
+        if (highText.Length > 0)
+        {
+            if (!int.TryParse(highText, NumberStyles.None, CultureInfo.InvariantCulture, out int parsedHigh)) return false;
+            high = parsedHigh;
+        }
+        if (exact) high = low;
+        return true;
     }
 
     private static UnsupportedPatternException Refuse(string pattern, string why) => new($"regex '{pattern}' is not supported: {why}");
