@@ -51,6 +51,28 @@ internal sealed class BpeModel
             }
         }
         if (options.UnknownToken is string unk && vocab.TryGetValue(unk, out int unkId)) UnknownTokenId = unkId;
+        _splitsBeforeMetaspace = !options.IgnoreMerges && string.IsNullOrEmpty(options.ContinuingSubwordPrefix)
+            && string.IsNullOrEmpty(options.EndOfWordSuffix) && vocab.ContainsKey(Metaspace.ToString())
+            && !vocab.Keys.Any(HasMetaspaceInside);
+    }
+
+    /// <summary>SentencePiece's word boundary, the character its normalizers write for a space.</summary>
+    private const char Metaspace = '\u2581';
+
+    /// <summary>
+    /// True when no merge can join a character to a following ▁ (no token has ▁ after another character): then a
+    /// long SentencePiece text (one "word" when there is no pre-tokenizer) can be merged word by word, each cached,
+    /// with exactly the result of merging it whole.
+    /// </summary>
+    private readonly bool _splitsBeforeMetaspace;
+
+    private static bool HasMetaspaceInside(string token)
+    {
+        for (int i = token.IndexOf(Metaspace, 1 < token.Length ? 1 : token.Length); i > 0; i = i + 1 < token.Length ? token.IndexOf(Metaspace, i + 1) : -1)
+        {
+            if (token[i - 1] != Metaspace) return true;
+        }
+        return false;
     }
 
     public BpeOptions Options { get; }
@@ -65,6 +87,23 @@ internal sealed class BpeModel
 
     /// <summary>Appends the ids of one pre-tokenized word.</summary>
     public void Tokenize(string word, List<int> ids)
+    {
+        if (_splitsBeforeMetaspace && word.Length > CacheableLength / 4)
+        {
+            int start = 0;
+            for (int i = 1; i < word.Length; i++)
+            {
+                if (word[i] != Metaspace || word[i - 1] == Metaspace) continue;
+                TokenizeWord(word[start..i], ids);
+                start = i;
+            }
+            TokenizeWord(start == 0 ? word : word[start..], ids);
+            return;
+        }
+        TokenizeWord(word, ids);
+    }
+
+    private void TokenizeWord(string word, List<int> ids)
     {
         if (word.Length == 0) return;
         if (Options.IgnoreMerges && _vocab.TryGetValue(word, out int whole))
@@ -160,12 +199,12 @@ internal sealed class BpeModel
     {
         if (symbols.Length > 1)
         {
-            var queue = new PriorityQueue<Candidate, (int Rank, int Position)>();
+            var queue = new PriorityQueue<Candidate, long>(symbols.Length);
             for (int i = 0; i + 1 < symbols.Length; i++)
             {
                 if (_merges.TryGetValue(Key(symbols[i].Id, symbols[i + 1].Id), out var merge))
                 {
-                    queue.Enqueue(new Candidate(i, merge.NewId), (merge.Rank, i));
+                    queue.Enqueue(new Candidate(i, merge.NewId), Priority(merge.Rank, i));
                 }
             }
             while (queue.TryDequeue(out var top, out _))
@@ -183,11 +222,11 @@ internal sealed class BpeModel
 
                 if (current.Prev >= 0 && _merges.TryGetValue(Key(symbols[current.Prev].Id, current.Id), out var before))
                 {
-                    queue.Enqueue(new Candidate(current.Prev, before.NewId), (before.Rank, current.Prev));
+                    queue.Enqueue(new Candidate(current.Prev, before.NewId), Priority(before.Rank, current.Prev));
                 }
                 if (current.Next > -1 && current.Next < symbols.Length && _merges.TryGetValue(Key(current.Id, symbols[current.Next].Id), out var after))
                 {
-                    queue.Enqueue(new Candidate(top.Position, after.NewId), (after.Rank, top.Position));
+                    queue.Enqueue(new Candidate(top.Position, after.NewId), Priority(after.Rank, top.Position));
                 }
             }
         }
@@ -200,6 +239,9 @@ internal sealed class BpeModel
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>Lowest rank first, then leftmost: the order of tokenizers' merge queue.</summary>
+    private static long Priority(int rank, int position) => ((long)rank << 32) | (uint)position;
 
     private readonly record struct Merge(int Rank, int NewId);
 
