@@ -11,14 +11,6 @@ internal static class ByteLevelAlphabet
     private static readonly char[] ByteToChar = new char[256];
     private static readonly short[] CharToByte = BuildTables();
 
-    /// <summary>The bytes a token of the alphabet stands for.</summary>
-    public static byte[] ToBytes(string token)
-    {
-        if (TryToBytes(token, out var bytes)) return bytes;
-        int bad = token.AsSpan().IndexOfAnyExcept(AlphabetChars);
-        throw new InvalidDataException($"token '{token}' has character U+{(int)token[bad]:X4}, which is not in GPT-2's byte-level alphabet");
-    }
-
     /// <summary>The bytes of a token whose every character is in the alphabet; false for any other token.</summary>
     public static bool TryToBytes(string token, out byte[] bytes)
     {
@@ -55,11 +47,6 @@ internal static class ByteLevelAlphabet
             if (count > 1024) System.Buffers.ArrayPool<byte>.Shared.Return(utf8);
         }
     }
-
-    /// <summary>The alphabet character of the space byte (Ġ).</summary>
-    public static char Space => ByteToChar[' '];
-
-    private static readonly System.Buffers.SearchValues<char> AlphabetChars = System.Buffers.SearchValues.Create(ByteToChar);
 
     private static short[] BuildTables()
     {

@@ -9,7 +9,7 @@ namespace GenAI.Core.Tokenization;
 /// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder), with what transformers adds
 /// from <c>tokenizer_config.json</c> (BOS/EOS, added-token properties, <c>add_bos_token</c>,
 /// <c>clean_up_tokenization_spaces</c>). Ids and decodes equal Hugging Face's; what it cannot do exactly is refused
-/// when loading (see tests/fixtures/README.md). Thread-safe.
+/// when loading, with the file and the feature named. Thread-safe.
 /// </summary>
 public class HuggingFaceTokenizer : TextTokenizer
 {

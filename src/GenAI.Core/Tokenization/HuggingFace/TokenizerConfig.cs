@@ -47,37 +47,38 @@ internal sealed class TokenizerConfig
     public static TokenizerConfig Load(string folder, Func<string, bool> isKnownToken)
     {
         var config = new TokenizerConfig();
-        string path = Path.Combine(folder, FileName);
-        JsonElement root = default;
-        JsonDocument? doc = null;
+        bool hasAddedTokensDecoder = false;
+        ReadObject(Path.Combine(folder, FileName), (root, path) =>
+        {
+            config.ReadConfig(root, path);
+            hasAddedTokensDecoder = root.TryGetProperty("added_tokens_decoder", out _);
+        });
+        // transformers reads special_tokens_map.json only for configs that predate added_tokens_decoder.
+        if (!hasAddedTokensDecoder)
+        {
+            ReadObject(Path.Combine(folder, SpecialTokensMapFile), (root, path) => config.ReadSpecialTokens(root, path, overwrite: true));
+        }
+        config.ApplyClassDefaults(isKnownToken);
+        return config;
+    }
+
+    private static void ReadObject(string path, Action<JsonElement, string> read)
+    {
+        if (!File.Exists(path)) return;
         try
         {
-            if (File.Exists(path))
-            {
-                doc = JsonDocument.Parse(File.ReadAllBytes(path));
-                root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
-                config.ReadConfig(root, path);
-            }
-            string mapPath = Path.Combine(folder, SpecialTokensMapFile);
-            bool legacy = root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("added_tokens_decoder", out _);
-            if (legacy && File.Exists(mapPath))
-            {
-                // transformers reads special_tokens_map.json only for configs that predate added_tokens_decoder.
-                using var map = JsonDocument.Parse(File.ReadAllBytes(mapPath));
-                if (map.RootElement.ValueKind == JsonValueKind.Object) config.ReadSpecialTokens(map.RootElement, mapPath, overwrite: true);
-            }
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
+            read(doc.RootElement, path);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e);
         }
-        finally
+        catch (InvalidOperationException e)
         {
-            doc?.Dispose();
+            throw new InvalidDataException($"{path}: malformed: {e.Message}", e);
         }
-        config.ApplyClassDefaults(isKnownToken);
-        return config;
     }
 
     private void ReadConfig(JsonElement root, string path)
