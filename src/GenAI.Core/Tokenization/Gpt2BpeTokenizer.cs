@@ -63,7 +63,10 @@ public sealed class Gpt2BpeTokenizer : HuggingFaceTokenizer
         {
             throw new InvalidDataException($"{folder}: {VocabFile}/{MergesFile}: {e.Message}", e);
         }
-        return new Gpt2BpeTokenizer(folder, pipeline, TokenizerConfig.Load(folder, t => pipeline.TokenToId(t) is not null));
+        // transformers' conversion of these files adds the named tokens (<|endoftext|>) as special added tokens.
+        var config = TokenizerConfig.Load(folder, vocab.ContainsKey);
+        pipeline.AddTokens(new[] { config.Bos, config.Eos }.OfType<string>().Distinct().Select(t => new AddedToken(t, Special: true)));
+        return new Gpt2BpeTokenizer(folder, pipeline, config);
     }
 
     /// <summary>Writes vocab.json, merges.txt and tokenizer_config.json (made up with GPT-2's defaults when the source had none).</summary>

@@ -6,10 +6,10 @@ namespace GenAI.Core.Tokenization;
 
 /// <summary>
 /// The tokenizer a model folder's <c>tokenizer.json</c> describes, built as Hugging Face's tokenizers library builds
-/// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder), with what transformers adds
-/// from <c>tokenizer_config.json</c> (BOS/EOS, added-token properties, <c>add_bos_token</c>,
-/// <c>clean_up_tokenization_spaces</c>). Ids and decodes equal Hugging Face's; what it cannot do exactly is refused
-/// when loading, with the file and the feature named. Thread-safe.
+/// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder); <c>tokenizer_config.json</c>
+/// names BOS and EOS and says whether decoding gets transformers' <c>clean_up_tokenization_spaces</c>. Ids and
+/// decodes equal tokenizers' own; what it cannot do exactly is refused when loading, with the file and the feature
+/// named. Thread-safe.
 /// </summary>
 public class HuggingFaceTokenizer : TextTokenizer
 {
@@ -26,7 +26,6 @@ public class HuggingFaceTokenizer : TextTokenizer
     {
         Folder = folder;
         _pipeline = pipeline;
-        config.ApplyTo(pipeline);
         _cleanUpTokenizationSpaces = config.CleanUpTokenizationSpaces;
         (BosToken, BosTokenId) = Resolve(config.Bos);
         (EosToken, EosTokenId) = Resolve(config.Eos);
@@ -117,6 +116,6 @@ public class HuggingFaceTokenizer : TextTokenizer
         .Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re")
         .ToString();
 
-    private (string?, int?) Resolve(AddedToken? token) =>
-        token is not null && _pipeline.TokenToId(token.Content) is int id ? (token.Content, id) : (null, null);
+    private (string?, int?) Resolve(string? token) =>
+        token is not null && _pipeline.TokenToId(token) is int id ? (token, id) : (null, null);
 }

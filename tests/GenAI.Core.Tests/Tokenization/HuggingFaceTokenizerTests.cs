@@ -25,6 +25,17 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
+    public void TokenizerJsonDecidesAboutBosNotTheConfig()
+    {
+        // Phi-3's tokenizer_config.json says add_bos_token false; tokenizers follows tokenizer.json's <s> template.
+        var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
+        Assert.Equal(1, phi3.EncodePrompt("Hi")[0]);
+        Assert.Equal(1, phi3.BosTokenId);
+        Assert.Equal("<|endoftext|>", phi3.EosToken);
+        Assert.Equal(phi3.TokenToId("<|endoftext|>"), phi3.EosTokenId);
+    }
+
+    [Fact]
     public void QwenThinkingTagsAreAddedTokensButNotSpecial()
     {
         var qwen = ReferenceTokenizers.Get("qwen3");
