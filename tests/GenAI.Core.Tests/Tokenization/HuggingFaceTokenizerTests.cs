@@ -207,7 +207,16 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void VocabularyGapsDecodeToNothing()
+    public void LoneSurrogatesAreReplacementCharacters()
+    {
+        // A Rust string cannot hold one; tokenizers' bindings pass U+FFFD instead (ids from its Node binding).
+        var mistral = ReferenceTokenizers.Get("mistral");
+        Assert.Equal([264, 29137, 28726], mistral.Encode("a\ud800b"));
+        Assert.Equal([3614, 30575, 29137], mistral.Encode("ok\ud83d\ude00\ud83d"));
+    }
+
+    [Fact]
+    public void IdsOutsideTheVocabularyAreRefused()
     {
         var qwen = ReferenceTokenizers.Get("qwen3");
         Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize], skipSpecialTokens: false));

@@ -33,9 +33,9 @@ internal sealed class TokenizerJsonReader
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
         {
-            // A JsonElement of the wrong kind (a number where a string belongs, ...).
+            // A JsonElement of the wrong kind (a string where an id belongs, ...) or a missing field.
             throw new InvalidDataException($"{path}: malformed: {e.Message}", e);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
