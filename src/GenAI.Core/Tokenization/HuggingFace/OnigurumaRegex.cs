@@ -13,8 +13,9 @@ namespace GenAI.Core.Tokenization.HuggingFace;
 /// same general category (none is whitespace, none has a case partner among ASCII letters), and match positions
 /// are mapped back.</item>
 /// <item>Ruby syntax differs in a few places: <c>^</c>/<c>$</c> are line anchors, <c>(?m)</c> is .NET's
-/// <c>(?s)</c>, <c>\h</c> is a hex digit, <c>\w</c> includes every mark, <c>\x{…}</c> and possessive quantifiers
-/// exist. These are translated; what has no .NET equivalent (POSIX brackets, nested classes, script properties,
+/// <c>(?s)</c>, <c>\h</c> is a hex digit, <c>\w</c>/<c>\b</c> use Oniguruma's word characters, <c>{n,m}+</c>
+/// repeats an interval, <c>\x{…}</c> and possessive quantifiers exist, and case-insensitive <c>s</c> also matches
+/// <c>ſ</c>. These are translated; what has no .NET equivalent (POSIX brackets, nested classes, script properties,
 /// characters outside the BMP in the pattern) is refused.</item>
 /// <item>An empty match right where the previous match ended is skipped, as Oniguruma's iterator does.</item>
 /// </list>
