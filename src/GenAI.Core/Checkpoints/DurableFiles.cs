@@ -30,6 +30,27 @@ public static partial class DurableFiles
         }
     }
 
+    /// <summary>Copies the file <paramref name="source"/> to <paramref name="path"/> through a flushed temporary file and a rename.</summary>
+    public static void CopyFile(string source, string path)
+    {
+        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                input.CopyTo(output, 1 << 20);
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
     /// <summary>Copies the folder <paramref name="source"/> (recursively) to the new folder <paramref name="target"/>, every file flushed to disk.</summary>
     public static void CopyFolder(string source, string target)
     {

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace GenAI.Core.Tokenization;
 
 /// <summary>
@@ -6,30 +8,58 @@ namespace GenAI.Core.Tokenization;
 /// </summary>
 internal static class ByteLevelAlphabet
 {
-    private static readonly Dictionary<char, byte> CharToByte = Build();
+    private static readonly char[] ByteToChar = new char[256];
+    private static readonly short[] CharToByte = BuildTables();
 
-    public static byte[] ToBytes(string token)
+    /// <summary>The bytes of a token whose every character is in the alphabet; false for any other token.</summary>
+    public static bool TryToBytes(string token, out byte[] bytes)
     {
-        var bytes = new byte[token.Length];
+        bytes = new byte[token.Length];
         for (int i = 0; i < token.Length; i++)
         {
-            if (!CharToByte.TryGetValue(token[i], out bytes[i]))
+            char c = token[i];
+            int b = c < CharToByte.Length ? CharToByte[c] : -1;
+            if (b < 0)
             {
-                throw new InvalidDataException($"token '{token}' has character U+{(int)token[i]:X4}, which is not in GPT-2's byte-level alphabet");
+                bytes = [];
+                return false;
             }
+            bytes[i] = (byte)b;
         }
-        return bytes;
+        return true;
     }
 
-    private static Dictionary<char, byte> Build()
+    /// <summary>The text's UTF-8 bytes, each written as its alphabet character.</summary>
+    public static string FromText(string text)
+    {
+        int count = Encoding.UTF8.GetByteCount(text);
+        byte[] utf8 = count <= 1024 ? new byte[count] : System.Buffers.ArrayPool<byte>.Shared.Rent(count);
+        try
+        {
+            Encoding.UTF8.GetBytes(text, utf8);
+            return string.Create(count, utf8, static (chars, bytes) =>
+            {
+                for (int i = 0; i < chars.Length; i++) chars[i] = ByteToChar[bytes[i]];
+            });
+        }
+        finally
+        {
+            if (count > 1024) System.Buffers.ArrayPool<byte>.Shared.Return(utf8);
+        }
+    }
+
+    private static short[] BuildTables()
     {
         static bool Printable(int b) => b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-        var map = new Dictionary<char, byte>(256);
+        var charToByte = new short[256 + 68];
+        Array.Fill(charToByte, (short)-1);
         int next = 0;
         for (int b = 0; b < 256; b++)
         {
-            map[Printable(b) ? (char)b : (char)(256 + next++)] = (byte)b;
+            char c = Printable(b) ? (char)b : (char)(256 + next++);
+            ByteToChar[b] = c;
+            charToByte[c] = (short)b;
         }
-        return map;
+        return charToByte;
     }
 }

@@ -1,16 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
+using GenAI.Core.Tokenization.HuggingFace;
 
 namespace GenAI.Core.Tokenization;
 
 /// <summary>
-/// GPT-2's byte-level BPE from a model folder's <c>vocab.json</c> and <c>merges.txt</c>, encoding through
-/// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex (its CodeGen tokenizer
-/// is not GPT-2-exact). <c>&lt;|endoftext|&gt;</c> is EOS: it is never produced from text and decodes to nothing.
+/// GPT-2's byte-level BPE from a model folder's <c>vocab.json</c> and <c>merges.txt</c>: the same pipeline as
+/// <see cref="HuggingFaceTokenizer"/>, configured as transformers converts these files (ByteLevel pre-tokenizer with
+/// GPT-2's regex, BPE, ByteLevel decoder). <c>&lt;|endoftext|&gt;</c> is BOS and EOS unless tokenizer_config.json says
+/// otherwise: a special token, never produced from ordinary text, decoding to nothing in a continuation.
 /// </summary>
-public sealed partial class Gpt2BpeTokenizer : TextTokenizer
+public sealed class Gpt2BpeTokenizer : HuggingFaceTokenizer
 {
     /// <summary>GPT-2's vocabulary file.</summary>
     public const string VocabFile = "vocab.json";
@@ -19,43 +19,21 @@ public sealed partial class Gpt2BpeTokenizer : TextTokenizer
     public const string MergesFile = "merges.txt";
 
     /// <summary>Hugging Face's tokenizer settings file.</summary>
-    public const string ConfigFile = "tokenizer_config.json";
+    public const string ConfigFile = TokenizerConfig.FileName;
 
-    private const string DefaultEos = "<|endoftext|>";
-
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    private static partial Regex Gpt2PreTokenizerPattern();
-
-    private readonly BpeTokenizer _bpe;
-    private readonly byte[][] _tokenBytes;
-    private readonly string _folder;
-
-    private Gpt2BpeTokenizer(string folder, BpeTokenizer bpe, byte[][] tokenBytes, int? eosId, string? eos)
+    private Gpt2BpeTokenizer(string folder, TokenizerPipeline pipeline, TokenizerConfig config) : base(folder, pipeline, config)
     {
-        _folder = folder;
-        _bpe = bpe;
-        _tokenBytes = tokenBytes;
-        EosTokenId = eosId;
-        EosToken = eos;
     }
 
-    /// <inheritdoc />
-    public override int VocabSize => _tokenBytes.Length;
-
-    /// <inheritdoc />
-    public override int? EosTokenId { get; }
-
-    /// <inheritdoc />
-    public override string? EosToken { get; }
-
     /// <summary>True when <paramref name="folder"/> has GPT-2 tokenizer files.</summary>
-    public static bool IsPresent(string folder) =>
+    public static new bool IsPresent(string folder) =>
         File.Exists(Path.Combine(folder, VocabFile)) && File.Exists(Path.Combine(folder, MergesFile));
 
     /// <summary>Loads the tokenizer of a model folder.</summary>
-    public static Gpt2BpeTokenizer Load(string folder)
+    public static new Gpt2BpeTokenizer Load(string folder)
     {
         string vocabPath = Path.Combine(folder, VocabFile);
+        string mergesPath = Path.Combine(folder, MergesFile);
         Dictionary<string, int> vocab;
         try
         {
@@ -66,48 +44,39 @@ public sealed partial class Gpt2BpeTokenizer : TextTokenizer
         {
             throw new InvalidDataException($"{vocabPath}: not valid JSON: {e.Message}", e);
         }
-        var merges = File.ReadLines(Path.Combine(folder, MergesFile))
-            .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
-            .ToList();
-
-        string eos = ReadEosToken(folder) ?? DefaultEos;
-        int? eosId = vocab.TryGetValue(eos, out int id) ? id : null;
-        var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        var merges = new List<(string, string)>();
+        foreach (string line in File.ReadLines(mergesPath))
         {
-            Merges = merges,
-            ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(Gpt2PreTokenizerPattern(), null),
-        });
-
-        int size = vocab.Values.Max() + 1;
-        var bytes = new byte[size][];
-        foreach (var (token, tokenId) in vocab)
-        {
-            if (tokenId < 0) throw new InvalidDataException($"{vocabPath}: token '{token}' has negative id {tokenId}");
-            bytes[tokenId] = tokenId == eosId ? [] : ByteLevelAlphabet.ToBytes(token);
+            if (line.Length == 0 || line.StartsWith("#version", StringComparison.Ordinal)) continue;
+            string[] parts = line.Split(' ');
+            if (parts.Length != 2) throw new InvalidDataException($"{mergesPath}: line '{line}' is not two tokens separated by one space");
+            merges.Add((parts[0], parts[1]));
         }
-        for (int i = 0; i < size; i++) bytes[i] ??= [];
-        return new Gpt2BpeTokenizer(folder, bpe, bytes, eosId, eosId is null ? null : eos);
+        TokenizerPipeline pipeline;
+        try
+        {
+            var model = new BpeModel(vocab, merges, new BpeOptions { ContinuingSubwordPrefix = "", EndOfWordSuffix = "" });
+            pipeline = new TokenizerPipeline(model, normalizer: null, new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true),
+                new IdentityPostProcessor(), new ByteLevelDecoder());
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{folder}: {VocabFile}/{MergesFile}: {e.Message}", e);
+        }
+        // transformers' conversion of these files adds the named tokens (<|endoftext|>) as special added tokens.
+        var config = TokenizerConfig.Load(folder, vocab.ContainsKey);
+        pipeline.AddTokens(new[] { config.Bos, config.Eos }.OfType<string>().Distinct().Select(t => new AddedToken(t, Special: true)));
+        return new Gpt2BpeTokenizer(folder, pipeline, config);
     }
 
-    /// <inheritdoc />
-    public override IReadOnlyList<int> Encode(string text) => _bpe.EncodeToIds(text);
-
-    /// <inheritdoc />
-    public override ReadOnlySpan<byte> TokenBytes(int id)
-    {
-        CheckId(id);
-        return _tokenBytes[id];
-    }
-
-    /// <inheritdoc />
+    /// <summary>Writes vocab.json, merges.txt and tokenizer_config.json (made up with GPT-2's defaults when the source had none).</summary>
     public override void Save(string modelDirectory)
     {
         Directory.CreateDirectory(modelDirectory);
-        if (Path.GetFullPath(modelDirectory) == Path.GetFullPath(_folder)) return;
-        File.Copy(Path.Combine(_folder, VocabFile), Path.Combine(modelDirectory, VocabFile), overwrite: true);
-        File.Copy(Path.Combine(_folder, MergesFile), Path.Combine(modelDirectory, MergesFile), overwrite: true);
-        string config = Path.Combine(_folder, ConfigFile);
+        if (Path.GetFullPath(modelDirectory) == Path.GetFullPath(Folder)) return;
+        File.Copy(Path.Combine(Folder, VocabFile), Path.Combine(modelDirectory, VocabFile), overwrite: true);
+        File.Copy(Path.Combine(Folder, MergesFile), Path.Combine(modelDirectory, MergesFile), overwrite: true);
+        string config = Path.Combine(Folder, ConfigFile);
         if (File.Exists(config))
         {
             File.Copy(config, Path.Combine(modelDirectory, ConfigFile), overwrite: true);
@@ -122,27 +91,6 @@ public sealed partial class Gpt2BpeTokenizer : TextTokenizer
                 json["unk_token"] = EosToken;
             }
             File.WriteAllText(Path.Combine(modelDirectory, ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        }
-    }
-
-    private static string? ReadEosToken(string folder)
-    {
-        string path = Path.Combine(folder, ConfigFile);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            var node = JsonNode.Parse(File.ReadAllText(path))?["eos_token"];
-            // Hugging Face writes either "text" or an AddedToken object {"content": "text", ...}.
-            return node switch
-            {
-                JsonValue value when value.TryGetValue(out string? text) => text,
-                JsonObject added => (string?)added["content"],
-                _ => null,
-            };
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e);
         }
     }
 }

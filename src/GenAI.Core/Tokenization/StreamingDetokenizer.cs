@@ -5,7 +5,7 @@ namespace GenAI.Core.Tokenization;
 /// <summary>
 /// Turns a stream of token ids into text as it grows, never emitting a partial multi-byte character: bytes of an
 /// unfinished UTF-8 sequence wait in a stateful decoder for the next token. The concatenation of every
-/// <see cref="Push"/> and the final <see cref="Flush"/> equals <see cref="TextTokenizer.Decode"/> of all the ids.
+/// <see cref="Push"/> and the final <see cref="Flush"/> equals <see cref="TextTokenizer.Decode(IEnumerable{int})"/> of all the ids.
 /// </summary>
 public sealed class StreamingDetokenizer
 {

@@ -4,14 +4,18 @@ namespace GenAI.Core.Tokenization;
 public static class TokenizerLoader
 {
     /// <summary>
-    /// <c>char_tokenizer.json</c> → <see cref="CharTokenizer"/>; <c>vocab.json</c> + <c>merges.txt</c> →
-    /// <see cref="Gpt2BpeTokenizer"/>; anything else is an error naming the folder and the files looked for.
+    /// <c>tokenizer.json</c> → <see cref="HuggingFaceTokenizer"/> (transformers' fast tokenizers prefer it too);
+    /// else <c>vocab.json</c> + <c>merges.txt</c> → <see cref="Gpt2BpeTokenizer"/>; else <c>char_tokenizer.json</c>
+    /// → <see cref="CharTokenizer"/>; anything else is an error naming the folder and the files looked for.
     /// </summary>
+    /// <exception cref="InvalidDataException">a tokenizer file is malformed or uses a feature that is not supported.</exception>
     public static TextTokenizer Load(string modelDirectory)
     {
-        if (CharTokenizer.IsPresent(modelDirectory)) return CharTokenizer.Load(modelDirectory);
+        if (HuggingFaceTokenizer.IsPresent(modelDirectory)) return HuggingFaceTokenizer.Load(modelDirectory);
         if (Gpt2BpeTokenizer.IsPresent(modelDirectory)) return Gpt2BpeTokenizer.Load(modelDirectory);
+        if (CharTokenizer.IsPresent(modelDirectory)) return CharTokenizer.Load(modelDirectory);
         throw new FileNotFoundException(
-            $"{modelDirectory}: no tokenizer (looked for {CharTokenizer.FileName}, or {Gpt2BpeTokenizer.VocabFile} with {Gpt2BpeTokenizer.MergesFile})");
+            $"{modelDirectory}: no tokenizer (looked for {HuggingFaceTokenizer.FileName}, {Gpt2BpeTokenizer.VocabFile} with " +
+            $"{Gpt2BpeTokenizer.MergesFile}, or {CharTokenizer.FileName})");
     }
 }

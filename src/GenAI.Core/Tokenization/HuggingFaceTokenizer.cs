@@ -1,0 +1,121 @@
+using System.Text;
+using GenAI.Core.Checkpoints;
+using GenAI.Core.Tokenization.HuggingFace;
+
+namespace GenAI.Core.Tokenization;
+
+/// <summary>
+/// The tokenizer a model folder's <c>tokenizer.json</c> describes, built as Hugging Face's tokenizers library builds
+/// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder); <c>tokenizer_config.json</c>
+/// names BOS and EOS and says whether decoding gets transformers' <c>clean_up_tokenization_spaces</c>. Ids and
+/// decodes equal tokenizers' own; what it cannot do exactly is refused when loading, with the file and the feature
+/// named. Thread-safe.
+/// </summary>
+public class HuggingFaceTokenizer : TextTokenizer
+{
+    /// <summary>Hugging Face's tokenizer file.</summary>
+    public const string FileName = "tokenizer.json";
+
+    /// <summary>The files <see cref="Save"/> copies: the tokenizer, its config and what older tools write beside them.</summary>
+    private static readonly string[] TokenizerFiles = [FileName, TokenizerConfig.FileName, TokenizerConfig.SpecialTokensMapFile, "chat_template.jinja"];
+
+    private readonly TokenizerPipeline _pipeline;
+    private readonly bool _cleanUpTokenizationSpaces;
+
+    private protected HuggingFaceTokenizer(string folder, TokenizerPipeline pipeline, TokenizerConfig config)
+    {
+        Folder = folder;
+        _pipeline = pipeline;
+        _cleanUpTokenizationSpaces = config.CleanUpTokenizationSpaces;
+        (BosToken, BosTokenId) = Resolve(config.Bos);
+        (EosToken, EosTokenId) = Resolve(config.Eos);
+    }
+
+    /// <summary>The folder the tokenizer was loaded from.</summary>
+    protected string Folder { get; }
+
+    /// <inheritdoc />
+    public override int VocabSize => _pipeline.VocabSize;
+
+    /// <inheritdoc />
+    public override int? BosTokenId { get; }
+
+    /// <inheritdoc />
+    public override string? BosToken { get; }
+
+    /// <inheritdoc />
+    public override int? EosTokenId { get; }
+
+    /// <inheritdoc />
+    public override string? EosToken { get; }
+
+    /// <summary>True when <paramref name="folder"/> has a tokenizer.json.</summary>
+    public static bool IsPresent(string folder) => File.Exists(Path.Combine(folder, FileName));
+
+    /// <summary>Loads a folder's tokenizer.json (and tokenizer_config.json, when present).</summary>
+    /// <exception cref="InvalidDataException">a file is malformed, or uses a feature this implementation refuses.</exception>
+    public static HuggingFaceTokenizer Load(string folder)
+    {
+        var pipeline = TokenizerJsonReader.Read(Path.Combine(folder, FileName));
+        return new HuggingFaceTokenizer(folder, pipeline, TokenizerConfig.Load(folder, t => pipeline.TokenToId(t) is not null));
+    }
+
+    /// <summary>The id of a token string (added tokens first, then the vocabulary), or null.</summary>
+    public int? TokenToId(string token) => _pipeline.TokenToId(token);
+
+    /// <summary>The token string of an id as the vocabulary writes it (<c>Ġworld</c>, <c>▁world</c>), or null.</summary>
+    public string? IdToToken(int id) => _pipeline.IdToToken(id);
+
+    /// <inheritdoc />
+    public override bool IsSpecialToken(int id) => _pipeline.IsSpecial(id);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<int> Encode(string text) => _pipeline.Encode(text, matchSpecialTokens: false, addSpecialTokens: false);
+
+    /// <summary>
+    /// Token ids of text a template produced: every added token written in it matches, as Hugging Face's
+    /// <c>tokenizer(text, add_special_tokens=False)</c> (what <c>apply_chat_template</c> does); no BOS is added.
+    /// </summary>
+    public override IReadOnlyList<int> EncodeWithSpecialTokens(string text) => _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens: false);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<int> EncodePrompt(string text, bool addSpecialTokens = true) =>
+        _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens);
+
+    /// <inheritdoc />
+    public override ReadOnlySpan<byte> TokenBytes(int id)
+    {
+        CheckId(id);
+        return _pipeline.ContinuationBytes(id);
+    }
+
+    /// <inheritdoc />
+    public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
+    {
+        var list = ids.ToList();
+        foreach (int id in list) CheckId(id);
+        string text = _pipeline.Decode(list, skipSpecialTokens);
+        return _cleanUpTokenizationSpaces ? CleanUpTokenization(text) : text;
+    }
+
+    /// <summary>Copies the tokenizer files (tokenizer.json, tokenizer_config.json, ...) into a model folder.</summary>
+    public override void Save(string modelDirectory)
+    {
+        Directory.CreateDirectory(modelDirectory);
+        if (Path.GetFullPath(modelDirectory) == Path.GetFullPath(Folder)) return;
+        foreach (string name in TokenizerFiles)
+        {
+            string source = Path.Combine(Folder, name);
+            if (File.Exists(source)) DurableFiles.CopyFile(source, Path.Combine(modelDirectory, name));
+        }
+    }
+
+    /// <summary>transformers' <c>clean_up_tokenization</c>: no space before punctuation and English contractions.</summary>
+    private static string CleanUpTokenization(string text) => new StringBuilder(text)
+        .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",").Replace(" ' ", "'")
+        .Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re")
+        .ToString();
+
+    private (string?, int?) Resolve(string? token) =>
+        token is not null && _pipeline.TokenToId(token) is int id ? (token, id) : (null, null);
+}

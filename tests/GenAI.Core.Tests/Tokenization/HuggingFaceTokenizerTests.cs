@@ -1,0 +1,268 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GenAI.Core.Tokenization;
+
+namespace GenAI.Core.Tests.Tokenization;
+
+/// <summary>The tokenizer.json tokenizer's contract: special tokens, loading and saving, streaming continuations.</summary>
+public class HuggingFaceTokenizerTests
+{
+    [Theory]
+    [InlineData("llama3", 128256, 128000, "<|begin_of_text|>", 128009, "<|eot_id|>")]
+    [InlineData("qwen3", 151669, null, null, 151645, "<|im_end|>")]
+    [InlineData("mistral", 32000, 1, "<s>", 2, "</s>")]
+    public void NamesItsSpecialTokens(string name, int vocabSize, int? bosId, string? bos, int eosId, string eos)
+    {
+        var tokenizer = ReferenceTokenizers.Get(name);
+        Assert.Equal(vocabSize, tokenizer.VocabSize);
+        Assert.Equal(bosId, tokenizer.BosTokenId);
+        Assert.Equal(bos, tokenizer.BosToken);
+        Assert.Equal(eosId, tokenizer.EosTokenId);
+        Assert.Equal(eos, tokenizer.EosToken);
+        Assert.True(tokenizer.IsSpecialToken(eosId));
+        Assert.True(tokenizer.TokenBytes(eosId).IsEmpty);
+        Assert.False(tokenizer.IsSpecialToken(tokenizer.Encode("Hello")[0]));
+    }
+
+    [Fact]
+    public void TokenizerJsonDecidesAboutBosNotTheConfig()
+    {
+        // Phi-3's tokenizer_config.json says add_bos_token false; tokenizers follows tokenizer.json's <s> template.
+        var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
+        Assert.Equal(1, phi3.EncodePrompt("Hi")[0]);
+        Assert.Equal(1, phi3.BosTokenId);
+        Assert.Equal("<|endoftext|>", phi3.EosToken);
+        Assert.Equal(phi3.TokenToId("<|endoftext|>"), phi3.EosTokenId);
+    }
+
+    [Fact]
+    public void QwenThinkingTagsAreAddedTokensButNotSpecial()
+    {
+        var qwen = ReferenceTokenizers.Get("qwen3");
+        int think = qwen.TokenToId("<think>")!.Value;
+        Assert.False(qwen.IsSpecialToken(think));
+        Assert.True(qwen.IsSpecialToken(qwen.TokenToId("<|im_start|>")!.Value));
+        // In user text <think> still matches (it is not special); <|im_start|> is text.
+        Assert.Contains(think, qwen.Encode("<think>hm</think>"));
+        Assert.DoesNotContain(151644, qwen.Encode("<|im_start|>user"));
+        Assert.Equal([151644], qwen.EncodeWithSpecialTokens("<|im_start|>"));
+        Assert.Equal("<think>", qwen.Decode([think], skipSpecialTokens: true));
+        Assert.Equal("<think>"u8.ToArray(), qwen.TokenBytes(think).ToArray());
+    }
+
+    [Fact]
+    public void SpecialTokensInUserTextAreText()
+    {
+        var llama = ReferenceTokenizers.Get("llama3");
+        var ids = llama.Encode("<|eot_id|>");
+        Assert.DoesNotContain(128009, ids);
+        Assert.Equal("<|eot_id|>", llama.Decode(ids, skipSpecialTokens: true));
+        Assert.Equal([128009], llama.EncodeWithSpecialTokens("<|eot_id|>"));
+        Assert.Equal([128000, 128009], llama.EncodePrompt("<|eot_id|>"));
+        Assert.Equal(llama.Encode("Hello"), llama.EncodePrompt("Hello", addSpecialTokens: false));
+    }
+
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("qwen3")]
+    [InlineData("mistral")]
+    public void LoaderPrefersTokenizerJson(string name)
+    {
+        using var temp = new TempFolder();
+        foreach (string file in Directory.EnumerateFiles(TestPaths.Tokenizer(name))) File.Copy(file, temp.File(Path.GetFileName(file)));
+        // A stale GPT-2 vocabulary beside tokenizer.json does not win, as in transformers.
+        File.Copy(Path.Combine(TestPaths.Gpt2Tiny, "vocab.json"), temp.File("vocab.json"));
+        File.Copy(Path.Combine(TestPaths.Gpt2Tiny, "merges.txt"), temp.File("merges.txt"));
+        var loaded = TokenizerLoader.Load(temp.Path);
+        Assert.IsType<HuggingFaceTokenizer>(loaded);
+        Assert.Equal(ReferenceTokenizers.Get(name).VocabSize, loaded.VocabSize);
+    }
+
+    [Fact]
+    public void SavedFolderLoadsBack()
+    {
+        var mistral = ReferenceTokenizers.Get("mistral");
+        using var temp = new TempFolder();
+        mistral.Save(temp.Path);
+        Assert.True(File.Exists(temp.File("tokenizer.json")));
+        Assert.True(File.Exists(temp.File("tokenizer_config.json")));
+        var loaded = TokenizerLoader.Load(temp.Path);
+        const string text = "Hello <s> wörld 🚀";
+        Assert.Equal(mistral.EncodePrompt(text), loaded.EncodePrompt(text));
+        Assert.Equal(mistral.Encode(text), loaded.Encode(text));
+        Assert.Equal(2, loaded.EosTokenId);
+    }
+
+    [Fact]
+    public void NoTokenizerNamesWhatWasLookedFor()
+    {
+        using var temp = new TempFolder();
+        var e = Assert.Throws<FileNotFoundException>(() => TokenizerLoader.Load(temp.Path));
+        Assert.Contains("tokenizer.json", e.Message);
+        Assert.Contains("vocab.json", e.Message);
+        Assert.Contains("char_tokenizer.json", e.Message);
+    }
+
+    [Fact]
+    public void Gpt2OwnTokenizerJsonEqualsItsVocabAndMerges()
+    {
+        // GPT-2's tokenizer.json as the Hub has it: ByteLevel, BPE with empty prefix/suffix, <|endoftext|> normalized.
+        using var temp = new TempFolder();
+        var vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Gpt2Tiny, "vocab.json")))!;
+        var merges = new JsonArray(File.ReadLines(Path.Combine(TestPaths.Gpt2Tiny, "merges.txt"))
+            .Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).Select(l => (JsonNode)l).ToArray());
+        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(new JsonObject
+            {
+                ["id"] = 50256, ["content"] = "<|endoftext|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                ["normalized"] = true, ["special"] = true,
+            }),
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = byteLevel.DeepClone(),
+            ["post_processor"] = byteLevel.DeepClone(),
+            ["decoder"] = byteLevel.DeepClone(),
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "",
+                ["fuse_unk"] = false, ["vocab"] = vocab.DeepClone(), ["merges"] = merges,
+            },
+        };
+        File.WriteAllText(temp.File("tokenizer.json"), json.ToJsonString());
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"model_max_length": 1024}""");
+        var tokenizer = TokenizerLoader.Load(temp.Path);
+        Assert.IsType<HuggingFaceTokenizer>(tokenizer);
+        Assert.Equal(50256, tokenizer.EosTokenId);
+        Assert.Equal(50256, tokenizer.BosTokenId);
+        Assert.Equal(50257, tokenizer.VocabSize);
+        foreach (object[] c in Gpt2BpeTokenizerTests.Cases())
+        {
+            Assert.Equal((int[])c[1], tokenizer.Encode((string)c[0]));
+            Assert.Equal((string)c[0], tokenizer.Decode((int[])c[1], skipSpecialTokens: false));
+        }
+        Assert.Equal([50256], tokenizer.EncodePrompt("<|endoftext|>"));
+        Assert.DoesNotContain(50256, tokenizer.Encode("<|endoftext|>"));
+    }
+
+    /// <summary>
+    /// A prompt, then an answer streamed one token at a time, as an engine produces it. (A SentencePiece answer
+    /// encoded on its own starts with the ▁ its normalizer prepends: a leading space, as a model would write it.)
+    /// </summary>
+    public static TheoryData<string, string, string> Continuations() => new()
+    {
+        { "mistral", "Question: what is this?\nAnswer:", "A llama 🦙 and a rocket 🚀, naïve café — 日本語." },
+        { "mistral", "[INST] Say hi [/INST]", "Hi! 👋🏽 Emoji via byte fallback: 🦙🧬🫠 and 𝕳𝖊𝖑𝖑𝖔." },
+        { "llama3", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", "Hello there 👨‍👩‍👧‍👦 🇯🇵 𝟙𝟚𝟛" },
+        { "qwen3", "<|im_start|>assistant\n", "<think>\nokay\n</think>\n\nSure — 你好 🙂 𠀀" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Continuations))]
+    public void StreamedContinuationEqualsWholeDecode(string name, string prompt, string answer)
+    {
+        var tokenizer = ReferenceTokenizers.Get(name);
+        var promptIds = tokenizer.EncodePrompt(prompt);
+        var answerIds = tokenizer.Encode(answer);
+        var detokenizer = tokenizer.CreateStreamingDetokenizer();
+        var pieces = answerIds.Select(detokenizer.Push).Append(detokenizer.Flush()).ToList();
+        string streamed = string.Concat(pieces);
+
+        Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD'));
+        Assert.Equal(tokenizer.Decode(answerIds), streamed);
+        // The continuation is what the whole sequence decodes to after the prompt: the leading space survives.
+        string whole = tokenizer.Decode(promptIds.Concat(answerIds), skipSpecialTokens: true);
+        string promptOnly = tokenizer.Decode(promptIds, skipSpecialTokens: true);
+        Assert.Equal(whole, promptOnly + streamed);
+        Assert.Equal(name == "mistral" ? " " + answer : answer, streamed);
+    }
+
+    [Fact]
+    public void ByteFallbackCharactersWaitForTheirLastByte()
+    {
+        var mistral = ReferenceTokenizers.Get("mistral");
+        var ids = mistral.Encode("🦙");
+        Assert.True(ids.Count >= 4); // ▁ and four <0xNN> byte tokens: the llama emoji is not in the vocabulary
+        var detokenizer = mistral.CreateStreamingDetokenizer();
+        var pieces = ids.Select(detokenizer.Push).ToList();
+        Assert.All(pieces.Take(pieces.Count - 1), p => Assert.DoesNotContain('\uFFFD', p));
+        Assert.Equal(" 🦙", string.Concat(pieces) + detokenizer.Flush());
+        // As a whole sequence the SentencePiece decoder strips the first space.
+        Assert.Equal("🦙", mistral.Decode(ids, skipSpecialTokens: true));
+    }
+
+    [Fact]
+    public void InvalidBytesDecodeAsHuggingFaceDoes()
+    {
+        var mistral = ReferenceTokenizers.Get("mistral");
+        int f0 = mistral.TokenToId("<0xF0>")!.Value, x41 = mistral.TokenToId("<0x41>")!.Value;
+        // ByteFallback: a run of byte tokens that is not UTF-8 becomes one U+FFFD per byte.
+        Assert.Equal("\uFFFD\uFFFDA", mistral.Decode([f0, f0, mistral.TokenToId("▁A")!.Value], skipSpecialTokens: false).Replace(" ", ""));
+        Assert.Equal("A", mistral.Decode([x41], skipSpecialTokens: false));
+        var llama = ReferenceTokenizers.Get("llama3");
+        var rocket = llama.Encode("🚀");
+        // ByteLevel: the bytes of all tokens read as one UTF-8 text, invalid sequences replaced.
+        Assert.Equal("\uFFFD ok", llama.Decode(rocket.Take(1).Concat(llama.Encode(" ok")), skipSpecialTokens: false));
+    }
+
+    [Fact]
+    public void LoneSurrogatesAreReplacementCharacters()
+    {
+        // A Rust string cannot hold one; tokenizers' bindings pass U+FFFD instead (ids from its Node binding).
+        var mistral = ReferenceTokenizers.Get("mistral");
+        Assert.Equal([264, 29137, 28726], mistral.Encode("a\ud800b"));
+        Assert.Equal([3614, 30575, 29137], mistral.Encode("ok\ud83d\ude00\ud83d"));
+    }
+
+    [Fact]
+    public void IdsOutsideTheVocabularyAreRefused()
+    {
+        var qwen = ReferenceTokenizers.Get("qwen3");
+        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize], skipSpecialTokens: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.TokenBytes(-1).ToArray());
+    }
+
+    [Fact]
+    public void LongTextsEncodeAsTheirPiecesDo()
+    {
+        // The word cache must not change results: the same text twice, and pieces longer than the cache takes.
+        var mistral = ReferenceTokenizers.Get("mistral");
+        string text = string.Concat(Enumerable.Repeat("Tokenization is fun; ", 400));
+        var first = mistral.Encode(text);
+        Assert.Equal(first, mistral.Encode(text));
+        Assert.Equal(text, mistral.Decode(first, skipSpecialTokens: true));
+        var llama = ReferenceTokenizers.Get("llama3");
+        string spaces = new string(' ', 1000) + "x";
+        Assert.Equal(spaces, llama.Decode(llama.Encode(spaces), skipSpecialTokens: false));
+    }
+
+    internal static JsonObject MinimalTokenizerJson() => new()
+    {
+        ["version"] = "1.0",
+        ["added_tokens"] = new JsonArray(),
+        ["normalizer"] = null,
+        ["pre_tokenizer"] = null,
+        ["post_processor"] = null,
+        ["decoder"] = null,
+        ["model"] = new JsonObject
+        {
+            ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false,
+            ["vocab"] = new JsonObject { ["a"] = 0, ["b"] = 1, ["ab"] = 2 },
+            ["merges"] = new JsonArray(new JsonArray("a", "b")),
+        },
+    };
+
+    [Fact]
+    public void MinimalTokenizerWithoutDecoderJoinsTokensWithSpaces()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer.json"), MinimalTokenizerJson().ToJsonString());
+        var tokenizer = HuggingFaceTokenizer.Load(temp.Path);
+        Assert.Equal([2, 0, 2], tokenizer.Encode("abaab"));
+        Assert.Equal("ab a ab", tokenizer.Decode([2, 0, 2], skipSpecialTokens: false));
+        Assert.Equal(" ab a ab", tokenizer.Decode([2, 0, 2]));
+        Assert.Equal([2], tokenizer.Encode("axb")); // an unknown character without an unk token is dropped: a and b merge
+        Assert.Null(tokenizer.EosTokenId);
+    }
+}
