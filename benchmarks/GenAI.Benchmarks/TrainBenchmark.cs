@@ -22,7 +22,7 @@ internal static class TrainBenchmark
 
         string data = Paths.TinyShakespeare;
         var documents = TrainingData.ReadDocuments(data);
-        var tokenizer = CharTokenizer.FromCorpus(documents[0]);
+        var tokenizer = CharTokenizer.FromCorpus(documents[0].Text);
         using var dataset = TokenDataset.FromDocuments(documents, null, tokenizer);
         using var model = Trainer.CreateModel(options, tokenizer);
         string output = Directory.CreateTempSubdirectory("genai-train-benchmark-").FullName;

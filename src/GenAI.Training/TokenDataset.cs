@@ -33,14 +33,14 @@ public sealed class TokenDataset : IDisposable
     public (long Train, long Validation) Sizes => (_train.shape[0], _validation.shape[0]);
 
     /// <summary>One text as one document, split 90/10 (see <see cref="FromDocuments"/>).</summary>
-    public static TokenDataset FromText(string text, TextTokenizer tokenizer) => FromDocuments([text], null, tokenizer);
+    public static TokenDataset FromText(string text, TextTokenizer tokenizer) => FromDocuments([new TrainingDocument(text)], null, tokenizer);
 
     /// <summary>
     /// The token stream of <paramref name="train"/>; <paramref name="validation"/> is the validation split, or, when
     /// null, the last 10% of that stream is. Document text is encoded as ordinary text (special-token spellings in it
-    /// stay text); only the separator is EOS.
+    /// stay text) unless a chat template wrote it; the separator is EOS.
     /// </summary>
-    public static TokenDataset FromDocuments(IReadOnlyList<string> train, IReadOnlyList<string>? validation, TextTokenizer tokenizer)
+    public static TokenDataset FromDocuments(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
     {
         var trainTokens = Stream(train, tokenizer);
         if (validation is not null) return new TokenDataset(trainTokens, Stream(validation, tokenizer));
@@ -48,12 +48,13 @@ public sealed class TokenDataset : IDisposable
         return new TokenDataset(trainTokens[..split], trainTokens[split..]);
     }
 
-    private static long[] Stream(IReadOnlyList<string> documents, TextTokenizer tokenizer)
+    private static long[] Stream(IReadOnlyList<TrainingDocument> documents, TextTokenizer tokenizer)
     {
         var tokens = new List<long>();
-        foreach (string document in documents)
+        foreach (var document in documents)
         {
-            foreach (int id in tokenizer.Encode(document)) tokens.Add(id);
+            var ids = document.FromTemplate ? tokenizer.EncodeWithSpecialTokens(document.Text) : tokenizer.Encode(document.Text);
+            foreach (int id in ids) tokens.Add(id);
             if (tokenizer.EosTokenId is int eos) tokens.Add(eos);
         }
         return tokens.ToArray();

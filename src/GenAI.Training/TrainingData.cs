@@ -26,6 +26,14 @@ public sealed class TrainingDataException : FormatException
     public int? Line { get; }
 }
 
+/// <summary>One training document.</summary>
+/// <param name="Text">Its text.</param>
+/// <param name="FromTemplate">
+/// True when a model's chat template wrote it: the special tokens the template wrote (<c>&lt;|im_start|&gt;</c>, ...) are
+/// encoded as their ids, as the chat endpoint encodes a prompt; other text keeps special-token spellings as text.
+/// </param>
+public sealed record TrainingDocument(string Text, bool FromTemplate = false);
+
 /// <summary>
 /// Reads training documents. A <c>.jsonl</c> file holds one document per line, in one of the shapes OpenAI's
 /// fine-tuning accepts: <c>{"text": ...}</c>, <c>{"prompt": ..., "completion": ...}</c> (the two concatenated) or
@@ -40,7 +48,7 @@ public static class TrainingData
     /// The documents of <paramref name="path"/>; chat lines use <paramref name="chatTemplate"/> (GenAI's plain
     /// default when null). Throws <see cref="TrainingDataException"/> naming the line of the first bad one.
     /// </summary>
-    public static IReadOnlyList<string> ReadDocuments(string path, ChatTemplate? chatTemplate = null)
+    public static IReadOnlyList<TrainingDocument> ReadDocuments(string path, ChatTemplate? chatTemplate = null)
     {
         byte[] bytes;
         try
@@ -53,9 +61,9 @@ public static class TrainingData
         }
         var lines = Lines(path, bytes);
         if (lines.All(string.IsNullOrWhiteSpace)) throw new TrainingDataException(path, null, "the file is empty");
-        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) return [string.Join('\n', lines)];
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) return [new TrainingDocument(string.Join('\n', lines))];
 
-        var documents = new List<string>();
+        var documents = new List<TrainingDocument>();
         for (int i = 0; i < lines.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
@@ -100,18 +108,18 @@ public static class TrainingData
         }
     }
 
-    private static string Document(string line, ChatTemplate chatTemplate)
+    private static TrainingDocument Document(string line, ChatTemplate chatTemplate)
     {
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new LineException($"expected a JSON object, not {Kind(root)}");
-        if (root.TryGetProperty("messages", out var messages)) return Chat(messages, chatTemplate);
+        if (root.TryGetProperty("messages", out var messages)) return new TrainingDocument(Chat(messages, chatTemplate), chatTemplate.IsModelTemplate);
         if (root.TryGetProperty("completion", out _) || root.TryGetProperty("prompt", out _))
         {
             string prompt = String(root, "prompt", allowEmpty: true);
-            return prompt + String(root, "completion", allowEmpty: false);
+            return new TrainingDocument(prompt + String(root, "completion", allowEmpty: false));
         }
-        if (root.TryGetProperty("text", out _)) return String(root, "text", allowEmpty: false);
+        if (root.TryGetProperty("text", out _)) return new TrainingDocument(String(root, "text", allowEmpty: false));
         throw new LineException("unknown shape: expected {\"text\": ...}, {\"prompt\": ..., \"completion\": ...} or {\"messages\": [...]}");
     }
 

@@ -57,7 +57,8 @@ public sealed class LlamaFamilyServingTests : IClassFixture<LlamaFamilyServingTe
         var (_, tokens) = await Http.PostAsync(client, "/tokenize", $$"""{"model": "{{model}}", "prompt": "{{reference.GetProperty("text").GetString()}}"}""");
         Assert.Equal(reference.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()), tokens.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
         var (_, bare) = await Http.PostAsync(client, "/tokenize", $$"""{"model": "{{model}}", "prompt": "The quick brown fox", "add_special_tokens": false}""");
-        Assert.Equal(4, bare.GetProperty("count").GetInt32()); // no BOS: four words, four tokens in each of these vocabularies
+        var withoutBos = reference.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).SkipWhile(id => id == TokenizerLoader.Load(TestPaths.DecoderModel(model)).BosTokenId);
+        Assert.Equal(withoutBos, bare.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
     }
 
     [Theory]
@@ -97,6 +98,11 @@ public sealed class LlamaFamilyServingTests : IClassFixture<LlamaFamilyServingTe
             var (status, tokens) = await Http.PostAsync(client, "/tokenize", JsonSerializer.Serialize(request));
             Assert.Equal(200, status);
             Assert.Equal(chat.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()), tokens.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
+            if (tokens.GetProperty("count").GetInt32() >= 100)
+            {
+                // The tool definitions alone outgrow this tiny model's served context: a 400 naming the messages.
+                Http.AssertError(400, await Http.PostAsync(client, "/v1/chat/completions", JsonSerializer.Serialize(request)), "messages");
+            }
         }
     }
 
@@ -120,7 +126,7 @@ public sealed class LlamaFamilyServingTests : IClassFixture<LlamaFamilyServingTe
         foreach (int eos in new[] { 128001, 128009 }) // llama3-tiny's eos_token_id list
         {
             var (status, body) = await Http.PostAsync(client, "/v1/completions",
-                $$"""{"model": "llama3-tiny", "prompt": "Hello", "max_tokens": 10, "temperature": 0, "logit_bias": {"{{eos}}": 100}}""");
+                $$$"""{"model": "llama3-tiny", "prompt": "Hello", "max_tokens": 10, "temperature": 0, "logit_bias": {"{{{eos}}}": 100}}""");
             Assert.Equal(200, status);
             Assert.Equal("stop", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
             Assert.Equal(1, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());

@@ -9,7 +9,10 @@ using OpenAI.Chat;
 
 namespace GenAI.Server.Tests;
 
-/// <summary>Starts the real server process on 127.0.0.1 with the fixture model and drives it with the official OpenAI .NET SDK.</summary>
+/// <summary>
+/// Starts the real server process on 127.0.0.1 with the GPT-2 and Qwen3 fixture models and drives it with the official
+/// OpenAI .NET SDK.
+/// </summary>
 public sealed class OpenAiSdkEndToEndTests : IAsyncLifetime
 {
     private ServerProcess _server = null!;
@@ -18,7 +21,7 @@ public sealed class OpenAiSdkEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll"),
-            ["--model", TestPaths.Gpt2Tiny, "--api-key", "test-key"]);
+            ["--model", TestPaths.Gpt2Tiny, "--model", TestPaths.DecoderModel("qwen3-tiny"), "--api-key", "test-key"]);
         _client = new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = new Uri(_server.BaseAddress, "/v1") });
     }
 
@@ -68,6 +71,28 @@ public sealed class OpenAiSdkEndToEndTests : IAsyncLifetime
         Assert.Equal("[DONE]", chunks[^1]);
         string streamed = string.Concat(chunks[..^1].Select(c => JsonDocument.Parse(c).RootElement.GetProperty("choices")[0].GetProperty("text").GetString()));
         Assert.Equal(text, streamed);
+    }
+
+    [Fact]
+    public async Task AQwen3ChatGivesTheReferenceTokens()
+    {
+        using var reference = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.DecoderModel("qwen3-tiny"), "reference_outputs.json")));
+        var prompt = reference.RootElement.GetProperty("prompts")[1]; // the chat-template rendering of a system and a user message
+        var messages = prompt.GetProperty("chat_messages").EnumerateArray()
+            .Select(m => m.GetProperty("role").GetString() == "system"
+                ? (OpenAI.Chat.ChatMessage)new SystemChatMessage(m.GetProperty("content").GetString())
+                : new UserChatMessage(m.GetProperty("content").GetString()))
+            .ToList();
+        ChatClient chat = _client.GetChatClient("qwen3-tiny");
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 24, Temperature = 0, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+        ChatCompletion completion = await chat.CompleteChatAsync(messages, options);
+
+        var detokenizer = GenAI.Core.Tokenization.TokenizerLoader.Load(TestPaths.DecoderModel("qwen3-tiny")).CreateStreamingDetokenizer();
+        string expected = string.Concat(prompt.GetProperty("greedy_ids").EnumerateArray().Select(id => detokenizer.Push(id.GetInt32()))) + detokenizer.Flush();
+        Assert.Equal(expected, completion.Content[0].Text);
+        Assert.Equal(prompt.GetProperty("ids").GetArrayLength(), completion.Usage.InputTokenCount);
+        Assert.Equal(24, completion.ContentTokenLogProbabilities.Count);
+        Assert.All(completion.ContentTokenLogProbabilities, lp => Assert.Equal(2, lp.TopLogProbabilities.Count));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class TrainingDataTests : IDisposable
     public void ATextFileIsOneDocumentAsWritten()
     {
         string text = "First Citizen:\r\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n";
-        Assert.Equal([text], TrainingData.ReadDocuments(Write("corpus.txt", text)));
+        Assert.Equal([new TrainingDocument(text)], TrainingData.ReadDocuments(Write("corpus.txt", text)));
     }
 
     [Fact]
@@ -33,7 +33,8 @@ public sealed class TrainingDataTests : IDisposable
             {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
             """.ReplaceLineEndings("\n"));
         var documents = TrainingData.ReadDocuments(path);
-        Assert.Equal(["plain text", "Q: 2+2?\nA: 4", "System: Be brief.\nUser: Hi\nAssistant: Hello.\n"], documents);
+        Assert.Equal(["plain text", "Q: 2+2?\nA: 4", "System: Be brief.\nUser: Hi\nAssistant: Hello.\n"], documents.Select(d => d.Text));
+        Assert.All(documents, d => Assert.False(d.FromTemplate)); // GenAI's plain template writes no special tokens
     }
 
     [Fact]
@@ -44,7 +45,7 @@ public sealed class TrainingDataTests : IDisposable
             {"chat_template": "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</{{ m['role'] }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"}
             """);
         string path = Write("chat.jsonl", """{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}""");
-        Assert.Equal(["<user>Hi</user><assistant>Hello."], TrainingData.ReadDocuments(path, ChatTemplate.Load(model)));
+        Assert.Equal([new TrainingDocument("<user>Hi</user><assistant>Hello.", FromTemplate: true)], TrainingData.ReadDocuments(path, ChatTemplate.Load(model)));
     }
 
     [Theory]
@@ -82,9 +83,9 @@ public sealed class TrainingDataTests : IDisposable
     {
         var tokenizer = TokenizerLoader.Load(TestPaths.Gpt2Tiny);
         int eos = tokenizer.EosTokenId!.Value;
-        var documents = Enumerable.Range(0, 10).Select(i => $"document number {i} says hello").ToList();
-        int perDocument = tokenizer.Encode(documents[0]).Count + 1;
-        Assert.All(documents, d => Assert.Equal(perDocument, tokenizer.Encode(d).Count + 1));
+        var documents = Enumerable.Range(0, 10).Select(i => new TrainingDocument($"document number {i} says hello")).ToList();
+        int perDocument = tokenizer.Encode(documents[0].Text).Count + 1;
+        Assert.All(documents, d => Assert.Equal(perDocument, tokenizer.Encode(d.Text).Count + 1));
         using var split = TokenDataset.FromDocuments(documents, null, tokenizer);
         long total = perDocument * 10L;
         Assert.Equal(((long)(total * 0.9), total - (long)(total * 0.9)), split.Sizes);
@@ -102,10 +103,23 @@ public sealed class TrainingDataTests : IDisposable
     }
 
     [Fact]
+    public void TemplateWrittenDocumentsEncodeTheirSpecialTokens()
+    {
+        var tokenizer = TokenizerLoader.Load(TestPaths.DecoderModel("qwen3-tiny"));
+        string text = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello.";
+        using var templated = TokenDataset.FromDocuments(Enumerable.Repeat(new TrainingDocument(text, FromTemplate: true), 10).ToList(), null, tokenizer);
+        using var plain = TokenDataset.FromDocuments(Enumerable.Repeat(new TrainingDocument(text), 10).ToList(), null, tokenizer);
+        int perDocument = tokenizer.EncodeWithSpecialTokens(text).Count + 1;
+        Assert.Equal(10L * perDocument, templated.Sizes.Train + templated.Sizes.Validation);
+        Assert.True(plain.Sizes.Train + plain.Sizes.Validation > 10L * perDocument, "spelled out, the markers are several tokens each");
+        Assert.Contains(151644, tokenizer.EncodeWithSpecialTokens(text)); // <|im_start|>
+    }
+
+    [Fact]
     public void CharacterTokenizerHasNoEosSoTextIsTheStream()
     {
         var tokenizer = CharTokenizer.FromCorpus("abcdefghij");
-        using var data = TokenDataset.FromDocuments(["abcde", "fghij"], null, tokenizer);
+        using var data = TokenDataset.FromDocuments([new TrainingDocument("abcde"), new TrainingDocument("fghij")], null, tokenizer);
         Assert.Equal((9L, 1L), data.Sizes);
     }
 

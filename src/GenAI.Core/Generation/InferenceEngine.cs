@@ -23,6 +23,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly KvCache _cache;
     private readonly Device _device;
+    private readonly int _textTokens;
     private int _queued;
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
@@ -38,6 +39,9 @@ public sealed class InferenceEngine : IDisposable
         _tokenizer = tokenizer;
         // Every EOS ends generation: the model's (one or a list, as Llama 3's) and the tokenizer's.
         _eosTokenIds = model.Config.EosTokenIds.Concat(tokenizer.EosTokenId is int eos ? [eos] : []).Distinct().ToList();
+        // A model may score more ids than its tokenizer has (Qwen pads its vocabulary to 151936 for 151669 tokens):
+        // those rows have no text, so they are never generated.
+        _textTokens = Math.Min(tokenizer.VocabSize, model.Config.VocabSize);
         ContextLength = Math.Min(Options.MaxSequenceLength ?? model.Config.ContextLength, model.Config.ContextLength);
         _cache = model.CreateKvCache(Options.MaxBatchRows, ContextLength);
         _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -201,7 +205,7 @@ public sealed class InferenceEngine : IDisposable
         var prompt = active.Request.PromptTokens.Select(t => (long)t).ToArray();
         var logits = _model.Forward(tensor(prompt, [1, prompt.Length], device: _device), _cache, active.FirstRow, lastPositionOnly: true);
         for (int r = 1; r < active.RowCount; r++) _cache.CopyRow(active.FirstRow, active.FirstRow + r);
-        var rows = active.Advance(logits[.., 0].cpu(), null, afterPrefill: true);
+        var rows = active.Advance(MaskTextless(logits[.., 0].cpu()), null, afterPrefill: true);
         if (rows is not null) _cache.GatherRows(active.FirstRow, rows.Select(r => active.FirstRow + r).ToArray());
     }
 
@@ -212,7 +216,7 @@ public sealed class InferenceEngine : IDisposable
         int batch = inputs.Length;
         ActiveRows = batch;
         var logits = _model.Forward(tensor(inputs, [batch, 1], device: _device), _cache, 0, lastPositionOnly: true)[.., 0];
-        var cpuLogits = logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu();
+        var cpuLogits = MaskTextless(logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu());
         long[]? argmax = _active.Any(a => a.UsesBatchArgmax) ? cpuLogits.argmax(1).data<long>().ToArray() : null;
         foreach (var active in _active)
         {
@@ -221,6 +225,13 @@ public sealed class InferenceEngine : IDisposable
             if (rows is not null) _cache.GatherRows(active.FirstRow, rows.Select(r => active.FirstRow + r).ToArray());
         }
         StepCompleted?.Invoke(batch);
+    }
+
+    private Tensor MaskTextless(Tensor logits)
+    {
+        long vocab = logits.shape[^1];
+        if (_textTokens < vocab) logits.narrow(-1, _textTokens, vocab - _textTokens).fill_(float.NegativeInfinity);
+        return logits;
     }
 
     /// <summary>Completes finished and cancelled requests and packs the remaining rows to the front of the cache.</summary>

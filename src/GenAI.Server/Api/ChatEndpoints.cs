@@ -52,6 +52,10 @@ public static class ChatEndpoints
         {
             throw ApiException.Invalid(e.Message.Replace("max_tokens", "max_completion_tokens"), "max_completion_tokens");
         }
+        catch (ApiException e) when (e.Param == "prompt")
+        {
+            throw ApiException.Invalid(e.Message.Replace("the prompt", "the rendered conversation"), "messages"); // a chat request's prompt is its messages
+        }
         await using var _ = run;
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");

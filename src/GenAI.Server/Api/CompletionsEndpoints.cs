@@ -42,7 +42,7 @@ public static class CompletionsEndpoints
             promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, request.MaxTokens, 16, [], request.Logprobs),
             n, log, timeout.Token);
 
-        var texts = echo ? prompts.Select(p => model.Tokenizer.Decode(p)).ToList() : [];
+        var texts = echo ? EchoTexts(model, request.Prompt!.Value, prompts) : [];
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, prompts.Count * n).Select(i => new ChoiceBuilder(model.Tokenizer, echo ? texts[i / n] : "")).ToList();
@@ -89,6 +89,12 @@ public static class CompletionsEndpoints
         }
         throw ApiException.Invalid("prompt must be a string, a list of strings, or token ids", "prompt");
     }
+
+    // Text prompts echo as written (a BOS the tokenizer added is not part of them); token-id prompts as their decoding.
+    private static List<string> EchoTexts(ServedModel model, JsonElement prompt, List<IReadOnlyList<int>> ids) =>
+        prompt.ValueKind == JsonValueKind.String ? [prompt.GetString()!]
+        : prompt.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String) ? prompt.EnumerateArray().Select(i => i.GetString()!).ToList()
+        : ids.Select(p => model.Tokenizer.Decode(p, skipSpecialTokens: true)).ToList();
 
     private static IReadOnlyList<int> TokenIds(List<JsonElement> items) =>
         items.Select(i => i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out int v) ? v : throw ApiException.Invalid("prompt token ids must be integers", "prompt")).ToList();

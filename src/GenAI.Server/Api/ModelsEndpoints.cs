@@ -57,9 +57,9 @@ public static class TokenizerEndpoints
                 int vocab = model.Tokenizer.VocabSize;
                 int bad = tokens.FindIndex(t => t < 0 || t >= vocab);
                 if (bad >= 0) throw ApiException.Invalid($"tokens[{bad}] is {tokens[bad]}, outside the vocabulary [0, {vocab})", "tokens");
-                return Results.Json(new DetokenizeResponse(model.Tokenizer.Decode(tokens)), JsonBody.Options);
+                return Results.Json(new DetokenizeResponse(model.Tokenizer.Decode(tokens, skipSpecialTokens: false)), JsonBody.Options);
             })
-            .WithName("Detokenize").WithSummary("Text of token ids").WithTags("Tokenizer")
+            .WithName("Detokenize").WithSummary("Text of token ids, as the tokenizer's own decode writes it (special tokens included)").WithTags("Tokenizer")
             .Accepts<DetokenizeRequest>("application/json").Produces<DetokenizeResponse>().Produces<ErrorResponse>(StatusCodes.Status400BadRequest);
         return app;
     }

@@ -47,7 +47,7 @@ public sealed class FileStore(JobStore store)
                 }
                 output.Flush(flushToDisk: true);
             }
-            IReadOnlyList<string> documents;
+            IReadOnlyList<TrainingDocument> documents;
             try
             {
                 documents = TrainingData.ReadDocuments(temp);
@@ -57,7 +57,7 @@ public sealed class FileStore(JobStore store)
                 // Name the client's file, not the temporary one.
                 throw new InvalidDataException(e.Line is int line ? $"{Path.GetFileName(filename)} line {line}: {e.Problem}" : $"{Path.GetFileName(filename)}: {e.Problem}", e);
             }
-            if (documents.Count == 0 || documents.All(string.IsNullOrWhiteSpace)) throw new InvalidDataException("the file holds no training text");
+            if (documents.Count == 0 || documents.All(d => string.IsNullOrWhiteSpace(d.Text))) throw new InvalidDataException("the file holds no training text");
             string relative = Path.Combine(Folder, id + extension);
             File.Move(temp, Path.Combine(store.DataRoot, relative));
             DurableFiles.FlushDirectory(folder); // the content is on disk before the row that names it

@@ -157,7 +157,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     /// <summary>Deletes a finished job's checkpoints and output (see <see cref="JobStore.DeleteWorkFolder"/>).</summary>
     public void DeleteWorkFolder(string jobId) => store.DeleteWorkFolder(jobId);
 
-    private static TokenDataset Tokenize(IReadOnlyList<string> train, IReadOnlyList<string>? validation, TextTokenizer tokenizer)
+    private static TokenDataset Tokenize(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
     {
         try
         {
@@ -169,7 +169,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         }
     }
 
-    private IReadOnlyList<string> ReadFile(string fileId, string field, ChatTemplate template)
+    private IReadOnlyList<TrainingDocument> ReadFile(string fileId, string field, ChatTemplate template)
     {
         var file = store.GetFile(fileId) ?? throw new ArgumentException($"the file {fileId} no longer exists", field);
         try

@@ -74,6 +74,29 @@ public sealed class JobWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task AChatJobFineTunesALlamaFamilyModelWithItsOwnTemplate()
+    {
+        using var store = new JobStore(DataRoot);
+        string line = """{"messages": [{"role": "system", "content": "Answer in one word."}, {"role": "user", "content": "Capital of France?"}, {"role": "assistant", "content": "Paris."}]}""";
+        var file = await UploadAsync(store, string.Join('\n', Enumerable.Repeat(line, 40)), "chat.jsonl");
+        var job = store.CreateJob(JobStoreTests.NewJob(TestPaths.DecoderModel("qwen3-tiny"), new JobHyperparameters { MaxSteps = 2, BatchSize = 2 })
+            with { TrainingFile = file.Id });
+        using var worker = Worker();
+
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        var done = store.GetJob(job.Id)!;
+        Assert.True(done.Status == JobStatus.Succeeded, done.Error?.Message);
+        var repository = new ModelRepository(ModelsRoot);
+        string revision = Path.Combine(repository.ModelFolder(done.FineTunedModel!), ModelRepository.RevisionsFolder, "rev-0001");
+        foreach (string name in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(revision, name)), name);
+        }
+        Assert.Equal("qwen3", JsonDocument.Parse(File.ReadAllText(Path.Combine(revision, "config.json"))).RootElement.GetProperty("model_type").GetString());
+        GenAI.Core.Models.ModelCheck.Run(revision); // loads, tokenizer and template included, and gives finite logits
+    }
+
+    [Fact]
     public async Task ACancelAskedOfADeadWorkerEndsTheJobWhenAnotherClaimsIt()
     {
         using var store = new JobStore(DataRoot);
