@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,31 @@ public abstract class CausalLanguageModel : nn.Module
     /// sequence, and their keys and values are appended to it. Returns float32 logits [batch, tokens, vocab],
     /// or [batch, 1, vocab] for the last position only.
     /// </summary>
-    public abstract Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false);
+    public Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false)
+    {
+        if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
+        {
+            throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
+        }
+        int tokens = (int)inputIds.shape[1];
+        using var scope = NewDisposeScope();
+        var step = cache?.BeginStep(firstRow, (int)inputIds.shape[0], tokens);
+        var hidden = HiddenStates(inputIds, cache, step);
+        if (lastPositionOnly && tokens > 1) hidden = hidden.narrow(1, tokens - 1, 1);
+        var logits = LinearLayer.Project(hidden, OutputWeight);
+        if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
+        if (step is not null) cache!.Commit(step);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The final (normalized) hidden states [batch, tokens, hidden] of <paramref name="inputIds"/>; with a cache, the
+    /// layers write their keys and values through <paramref name="step"/>, and <see cref="Forward"/> commits it.
+    /// </summary>
+    protected abstract Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step);
+
+    /// <summary>The LM head's weight [vocab, hidden] (the token embedding when tied).</summary>
+    protected abstract Tensor OutputWeight { get; }
 
     /// <summary>A cache for up to <paramref name="maxBatch"/> sequences of up to <paramref name="maxSequenceLength"/> tokens.</summary>
     public abstract KvCache CreateKvCache(int maxBatch, int maxSequenceLength);

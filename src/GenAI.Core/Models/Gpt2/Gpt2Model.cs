@@ -38,32 +38,23 @@ public sealed class Gpt2Model : CausalLanguageModel
     }
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false)
+    protected override Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step)
     {
-        if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
-        {
-            throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
-        }
         int tokens = (int)inputIds.shape[1];
-        using var scope = NewDisposeScope();
-        var step = cache?.BeginStep(firstRow, (int)inputIds.shape[0], tokens);
         int span = step?.Span ?? tokens;
         if (span > _config.Positions)
         {
             throw new ArgumentOutOfRangeException(nameof(inputIds), $"{span} positions exceed the model's context of {_config.Positions}");
         }
-
         var positions = step?.Positions ?? arange(tokens, ScalarType.Int64, inputIds.device).unsqueeze(0);
         var x = _tokens.Lookup(inputIds).add(_positions.Lookup(positions));
         x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
         foreach (var block in _blocks) x = block.Apply(x, cache, step);
-        x = _finalNorm.Apply(x);
-        if (lastPositionOnly && tokens > 1) x = x.narrow(1, tokens - 1, 1);
-        var logits = LinearLayer.Project(x, _head?.Weight ?? _tokens.Weight);
-        if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
-        if (step is not null) cache!.Commit(step);
-        return logits.MoveToOuterDisposeScope();
+        return _finalNorm.Apply(x);
     }
+
+    /// <inheritdoc />
+    protected override Tensor OutputWeight => _head?.Weight ?? _tokens.Weight;
 
     /// <inheritdoc />
     public override KvCache CreateKvCache(int maxBatch, int maxSequenceLength) =>

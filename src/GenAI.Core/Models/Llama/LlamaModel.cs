@@ -39,26 +39,17 @@ public sealed class LlamaModel : CausalLanguageModel
     }
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false)
+    protected override Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step)
     {
-        if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
-        {
-            throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
-        }
-        int batch = (int)inputIds.shape[0], tokens = (int)inputIds.shape[1];
-        using var scope = NewDisposeScope();
-        var step = cache?.BeginStep(firstRow, batch, tokens);
         var x = _tokens.Lookup(inputIds);
-        var pass = new LlamaForwardPass(_config, _rotary, batch, tokens, inputIds.device, x.dtype, cache, step);
+        var pass = new LlamaForwardPass(_config, _rotary, (int)inputIds.shape[0], (int)inputIds.shape[1], inputIds.device, x.dtype, cache, step);
         x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
         foreach (var layer in _layers) x = layer.Apply(x, pass);
-        if (lastPositionOnly && tokens > 1) x = x.narrow(1, tokens - 1, 1);
-        x = _finalNorm.Apply(x);
-        var logits = LinearLayer.Project(x, _head?.Weight ?? _tokens.Weight);
-        if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
-        if (step is not null) cache!.Commit(step);
-        return logits.MoveToOuterDisposeScope();
+        return _finalNorm.Apply(x);
     }
+
+    /// <inheritdoc />
+    protected override Tensor OutputWeight => _head?.Weight ?? _tokens.Weight;
 
     /// <inheritdoc />
     public override KvCache CreateKvCache(int maxBatch, int maxSequenceLength) =>
