@@ -1,4 +1,5 @@
 using GenAI.Benchmarks;
+using GenAI.Benchmarks.LlamaCpp;
 
 return args.FirstOrDefault() switch
 {
@@ -7,6 +8,7 @@ return args.FirstOrDefault() switch
     "load" => LoadBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "memory" => MemoryBenchmark.Run(args[1..]),
+    "llamacpp" => LlamaCppBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -25,6 +27,14 @@ static int Usage()
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
                   fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
                   Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)
+          llamacpp  GenAI beside llama.cpp on the same random weights (issue 12): GPT-2-124M-shaped (--arch gpt2) or
+                  SmolLM2-360M-shaped with GPT-2's vocabulary (--arch llama), written as Hugging Face folders and exported
+                  to GGUF F32/F16/BF16 (+ Q8_0 by llama-quantize); greedy tokens checked equal in F32; raw prefill and
+                  decode (GenAI's model benchmark; llama-bench pp128/tg128) and HTTP streaming (GenAI's server and
+                  llama-server, one client): 1 stream, 8 streams, TTFT; the issue's target ratios, met or not.
+                  Options: --llama-cpp DIR (llama.cpp's build/bin; or LLAMA_CPP_BIN), --arch gpt2|llama, --threads N (2),
+                  --repeats N (3), --rounds N (2: every measurement again, later), --work DIR, --keep (the files),
+                  --check-only (export and greedy check, no figures)
           train   nanoGPT's CPU "baby" run on models/tiny-shakespeare/tinyshakespeare.txt (2000 iterations, ~2 min): val loss
                   at the end and mean ms/iter beside nanoGPT's (1.886, ~49 ms). Options: any training option as
                   nanoGPT names it, e.g. --max_iters 200 for a quick check, --seed 1

@@ -1,0 +1,161 @@
+using GenAI.Core.Models;
+using GenAI.Core.Runtime;
+using static TorchSharp.torch;
+
+namespace GenAI.Benchmarks.LlamaCpp;
+
+/// <summary>
+/// GenAI side by side with llama.cpp on the same random weights (issue 12): the model is written as Hugging Face folders
+/// and exported to GGUF; greedy tokens are checked to agree; then, one process at a time, raw figures (GenAI's model
+/// benchmark; llama-bench pp128/tg128) and HTTP streaming figures (GenAI's server and llama-server, the same client),
+/// in rounds spread over time; one table with every figure and the issue's target ratios.
+/// </summary>
+internal static class LlamaCppBenchmark
+{
+    private const int Streams = 8, NewTokens = 128, GreedyTokens = 32, Seed = 1234;
+
+    /// <summary>GenAI's modes on the same weights. (int8 joins when <c>--quantize int8</c> exists: a folder, a load option, server flags.)</summary>
+    private sealed record GenAIMode(string Precision, Func<ComparisonModel, string> Folder, ScalarType DType, string[] ServerOptions);
+
+    private static readonly GenAIMode[] GenAIModes =
+    [
+        new("F32", m => m.F32Folder, ScalarType.Float32, ["--dtype", "float32"]),
+        new("BF16", m => m.BF16Folder, ScalarType.BFloat16, ["--dtype", "bfloat16"]),
+    ];
+
+    private static readonly string[] LlamaTypes = [ComparisonModel.F32, ComparisonModel.F16, ComparisonModel.BF16, ComparisonModel.Q8_0];
+
+    /// <summary>Positions per slot or row: the prompt and the new tokens (llama-server <c>-c 8×this</c>, GenAI <c>--max-model-len</c>).</summary>
+    private static int SlotContext => ModelBenchmark.PromptLength + NewTokens;
+
+    public static int Run(string[] args)
+    {
+        var options = new Options(args);
+        string arch = options.String("arch", "gpt2");
+        int threads = options.Int("threads", 2), repeats = options.Int("repeats", 3), rounds = options.Int("rounds", 2);
+        string bin = options.String("llama-cpp", Environment.GetEnvironmentVariable("LLAMA_CPP_BIN") ?? "");
+        if (bin.Length == 0) throw new ArgumentException("--llama-cpp <llama.cpp/build/bin> is required (or set LLAMA_CPP_BIN)");
+        var llamaCpp = new LlamaCppBuild(bin, threads);
+        TorchRuntime.EnsureAvailable();
+        string work = options.String("work", Directory.CreateTempSubdirectory($"genai-llamacpp-{arch}-").FullName);
+        bool keep = args.Contains("--keep"), checkOnly = args.Contains("--check-only");
+        try
+        {
+            var model = ComparisonModel.Create(arch, Seed, work, llamaCpp);
+            var rows = GenAIModes.Select(m => new ComparisonRow("GenAI", m.Precision)).ToList();
+            rows.Add(new ComparisonRow("GenAI", "int8") { Missing = "no --quantize int8 in this build" });
+            rows.AddRange(LlamaTypes.Select(t => new ComparisonRow("llama.cpp", t)));
+            var row = rows.ToDictionary(r => r.Name);
+
+            if (!CheckGreedy(model, llamaCpp, row)) return 1;
+            if (checkOnly)
+            {
+                foreach (var r in rows.Where(r => r.Greedy is not null)) Console.WriteLine($"{r.Name,-16} greedy tokens agreeing with GenAI F32: {r.Greedy}");
+                return 0;
+            }
+
+            Console.WriteLine($"{Environment.ProcessorCount} cores; llama.cpp {threads} threads, libtorch {get_num_threads()}; prompt {ModelBenchmark.PromptLength} tokens, " +
+                              $"{NewTokens} new tokens, {Streams} streams; {rounds} rounds of {repeats} repeats (llama-bench: of {Math.Max(repeats, 5)})");
+            var load = new MachineLoad();
+            string buildCommit = "";
+            var random = new Random(7);
+            for (int round = 1; round <= rounds; round++)
+            {
+                foreach (var mode in GenAIModes) MeasureRaw(model, mode, row["GenAI " + mode.Precision], repeats, $"round {round}, {load.Read()}");
+                buildCommit = MeasureLlamaBench(model, llamaCpp, row, repeats, $"round {round}, {load.Read()}");
+                foreach (var mode in GenAIModes)
+                {
+                    Console.WriteLine($"HTTP: GenAI server {mode.Precision} (round {round}, {load.Read()})");
+                    using var server = ServerProcess.StartGenAI(mode.Folder(model), [.. mode.ServerOptions, "--max-concurrent-sequences", $"{Streams}", "--max-model-len", $"{SlotContext}"]);
+                    Serve(row["GenAI " + mode.Precision], server, random, repeats);
+                }
+                foreach (string type in LlamaTypes)
+                {
+                    Console.WriteLine($"HTTP: llama-server {type} (round {round}, {load.Read()})");
+                    using var server = llamaCpp.StartServer(model.Gguf[type], Streams, SlotContext);
+                    Serve(row["llama.cpp " + type], server, random, repeats);
+                }
+            }
+            load.Read();
+
+            Console.WriteLine();
+            Console.WriteLine($"{model.Shape}, random weights (seed {Seed}), llama.cpp {buildCommit} CPU, {threads} threads; prompt {ModelBenchmark.PromptLength} tokens, " +
+                              $"{NewTokens} new tokens; best of {rounds * repeats} samples (llama-bench: {rounds * Math.Max(repeats, 5)}), ± half their spread; {load.Summary()}");
+            Console.WriteLine();
+            ComparisonTable.Print(Console.Out, rows);
+            return 0;
+        }
+        finally
+        {
+            if (keep) Console.WriteLine($"files kept in {work}");
+            else Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The export is right, or nothing is measured: llama-server's greedy tokens on every GGUF file and GenAI's engine's on
+    /// F32 and BF16, for the same prompts; llama.cpp F32 must equal GenAI F32. Fills each row's agreement with GenAI F32.
+    /// </summary>
+    private static bool CheckGreedy(ComparisonModel model, LlamaCppBuild llamaCpp, Dictionary<string, ComparisonRow> row)
+    {
+        var prompts = GreedyCheck.Prompts();
+        List<int[]>? reference = null;
+        foreach (var mode in GenAIModes)
+        {
+            string folder = mode.Folder(model);
+            using var loaded = ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu", DType = mode.DType });
+            var greedy = GreedyCheck.GenAI(loaded, folder, prompts, GreedyTokens);
+            reference ??= greedy;
+            row["GenAI " + mode.Precision].Greedy = GreedyCheck.Agreement(reference, greedy);
+        }
+        foreach (string type in LlamaTypes)
+        {
+            using var server = llamaCpp.StartServer(model.Gguf[type], 1, 256);
+            var greedy = GreedyCheck.LlamaServer(server.BaseUri, prompts, GreedyTokens);
+            row["llama.cpp " + type].Greedy = GreedyCheck.Agreement(reference!, greedy);
+            if (type == ComparisonModel.F32 && !GreedyCheck.Identical(reference!, greedy))
+            {
+                Console.Error.WriteLine($"llama.cpp F32 does not produce GenAI F32's greedy tokens ({row["llama.cpp F32"].Greedy}): the GGUF export is wrong; nothing measured.");
+                return false;
+            }
+        }
+        Console.WriteLine($"greedy check: llama.cpp F32 = GenAI F32 on {prompts.Count} prompts × {GreedyTokens} tokens");
+        return true;
+    }
+
+    /// <summary>GenAI's model benchmark (<see cref="ModelBenchmark.Measure"/>) on the folder's weights, in this process.</summary>
+    private static void MeasureRaw(ComparisonModel model, GenAIMode mode, ComparisonRow row, int repeats, string when)
+    {
+        Console.WriteLine($"raw: GenAI {mode.Precision} ({when})");
+        using var loaded = ModelLoader.Load(mode.Folder(model), new ModelLoadOptions { Device = "cpu", DType = mode.DType });
+        var figures = ModelBenchmark.Measure(loaded, NewTokens, repeats);
+        row.PrefillMilliseconds = Figure.Join(row.PrefillMilliseconds, figures.PrefillMilliseconds);
+        row.RawBatch1 = Figure.Join(row.RawBatch1, figures.Batch1TokensPerSecond);
+        row.RawBatch8 = Figure.Join(row.RawBatch8, figures.Batch8TokensPerSecond);
+    }
+
+    /// <summary>llama-bench pp128 and tg128 on every GGUF file, in one process; returns its build commit.</summary>
+    private static string MeasureLlamaBench(ComparisonModel model, LlamaCppBuild llamaCpp, Dictionary<string, ComparisonRow> row, int repeats, string when)
+    {
+        Console.WriteLine($"raw: llama-bench ({when})");
+        var bench = llamaCpp.Bench(LlamaTypes.Select(t => model.Gguf[t]), ModelBenchmark.PromptLength, NewTokens, Math.Max(repeats, 5));
+        foreach (string type in LlamaTypes)
+        {
+            var results = bench.Where(b => b.Model == model.Gguf[type]).ToList();
+            var prefill = results.Single(b => b.PromptTokens > 0);
+            var current = row["llama.cpp " + type];
+            current.PrefillMilliseconds = Figure.Join(current.PrefillMilliseconds, prefill.TokensPerSecond.Select(ts => prefill.PromptTokens / ts * 1e3, higherIsBetter: false));
+            current.RawBatch1 = Figure.Join(current.RawBatch1, results.Single(b => b.GeneratedTokens > 0).TokensPerSecond);
+        }
+        return bench[0].BuildCommit;
+    }
+
+    private static void Serve(ComparisonRow row, ServerProcess server, Random random, int repeats)
+    {
+        var figures = new ServingMeasurement(server.BaseUri, ModelBenchmark.PromptLength, NewTokens, random).Measure(Streams, repeats);
+        row.HttpBatch1 = Figure.Join(row.HttpBatch1, figures.Batch1TokensPerSecond);
+        row.HttpConcurrent = Figure.Join(row.HttpConcurrent, figures.ConcurrentTokensPerSecond);
+        row.HttpConcurrentTtft = Figure.Join(row.HttpConcurrentTtft, figures.ConcurrentTtftP50Milliseconds);
+        row.ServerResidentBytes = Math.Max(row.ServerResidentBytes ?? 0, server.ResidentBytes);
+    }
+}
