@@ -3,8 +3,9 @@ using System.Globalization;
 namespace GenAI.Benchmarks;
 
 /// <summary>
-/// One figure measured several times (this shared machine moves ±15% between runs): the best sample (the highest
-/// rate, or the lowest time), the median and the spread, as the comparison tables print them.
+/// One figure measured several times (this shared machine moves ±15% between runs, and far more while others use
+/// it): the best sample (the highest rate, or the lowest time) and the range of the samples, as the comparison tables
+/// print them.
 /// </summary>
 internal sealed record Figure(IReadOnlyList<double> Samples, bool HigherIsBetter)
 {
@@ -20,23 +21,12 @@ internal sealed record Figure(IReadOnlyList<double> Samples, bool HigherIsBetter
 
     public double Best => HigherIsBetter ? Samples.Max() : Samples.Min();
 
-    public double Median
-    {
-        get
-        {
-            var sorted = Samples.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        }
-    }
-
-    /// <summary>(max − min) / median.</summary>
-    public double Spread => Samples.Count < 2 ? 0 : (Samples.Max() - Samples.Min()) / Median;
-
     /// <summary>The same samples in another unit (seconds to tokens/s, ...), keeping which direction is better unless told.</summary>
     public Figure Select(Func<double, double> convert, bool? higherIsBetter = null) =>
         new(Samples.Select(convert).ToList(), higherIsBetter ?? HigherIsBetter);
 
-    /// <summary>"best ±spread%", e.g. "43.7 ±6%".</summary>
+    /// <summary>"best (min–max)", e.g. "43.7 (38–44)".</summary>
     public string Format(string number = "F1") =>
-        Best.ToString(number, CultureInfo.InvariantCulture) + (Samples.Count > 1 ? $" ±{Spread * 50:F0}%" : "");
+        Best.ToString(number, CultureInfo.InvariantCulture) +
+        (Samples.Count > 1 ? $" ({Samples.Min().ToString("F0", CultureInfo.InvariantCulture)}–{Samples.Max().ToString("F0", CultureInfo.InvariantCulture)})" : "");
 }

@@ -4,7 +4,7 @@ namespace GenAI.Benchmarks.LlamaCpp;
 
 /// <summary>
 /// Prints the comparison as Markdown (so it can go into the README as printed): every figure of every row as
-/// "best ±half the spread", then issue 12's targets as ratios of best figures, each marked met or not met.
+/// "best (min–max)" of its samples, then issue 12's targets as ratios of best figures, each marked met or not met.
 /// </summary>
 internal static class ComparisonTable
 {

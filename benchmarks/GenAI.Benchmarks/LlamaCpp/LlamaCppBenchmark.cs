@@ -80,7 +80,7 @@ internal static class LlamaCppBenchmark
 
             Console.WriteLine();
             Console.WriteLine($"{model.Shape}, random weights (seed {Seed}), llama.cpp {buildCommit} CPU, {threads} threads; prompt {ModelBenchmark.PromptLength} tokens, " +
-                              $"{NewTokens} new tokens; best of {rounds * repeats} samples (llama-bench: {rounds * Math.Max(repeats, 5)}), ± half their spread; {load.Summary()}");
+                              $"{NewTokens} new tokens; best of {rounds * repeats} samples (llama-bench: {rounds * Math.Max(repeats, 5)}), (min–max) of them; {load.Summary()}");
             Console.WriteLine();
             ComparisonTable.Print(Console.Out, rows);
             return 0;
