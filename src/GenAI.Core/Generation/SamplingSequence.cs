@@ -23,6 +23,8 @@ internal sealed class SamplingSequence : ActiveRequest
 
     public override int RowCount => 1;
 
+    public override IReadOnlyList<int>? Sequence => _sequence;
+
     public override IEnumerable<long> NextInputs() => [_sequence[^1]];
 
     public override int[]? Advance(Tensor logits, long[]? argmax, bool afterPrefill)

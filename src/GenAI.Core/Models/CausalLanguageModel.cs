@@ -30,20 +30,34 @@ public abstract class CausalLanguageModel : nn.Module
     /// Runs the model. <paramref name="inputIds"/> is [batch, tokens] (int64, on the model's device).
     /// Without a cache the tokens sit at positions 0..tokens-1 under a causal mask (training, full recomputation).
     /// With a cache, batch row b uses cache row <paramref name="firstRow"/>+b: its tokens continue that row's
-    /// sequence, and their keys and values are appended to it. Returns float32 logits [batch, tokens, vocab],
-    /// or [batch, 1, vocab] for the last position only.
+    /// sequence, and their keys and values are appended to it; <paramref name="tokensPerRow"/> says how many of each
+    /// row's tokens are real when rows differ (the rest is padding). Returns float32 logits [batch, tokens, vocab],
+    /// or [batch, 1, vocab] for each row's last real position only.
     /// </summary>
-    public Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false)
+    public Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false, IReadOnlyList<int>? tokensPerRow = null)
     {
         if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
         {
             throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
         }
-        int tokens = (int)inputIds.shape[1];
+        if (tokensPerRow is not null && cache is null) throw new ArgumentException("rows of different lengths need a cache", nameof(tokensPerRow));
+        int batch = (int)inputIds.shape[0], tokens = (int)inputIds.shape[1];
         using var scope = NewDisposeScope();
-        var step = cache?.BeginStep(firstRow, (int)inputIds.shape[0], tokens);
+        var step = cache?.BeginStep(firstRow, batch, tokens, tokensPerRow);
         var hidden = HiddenStates(inputIds, cache, step);
-        if (lastPositionOnly && tokens > 1) hidden = hidden.narrow(1, tokens - 1, 1);
+        if (lastPositionOnly && tokens > 1)
+        {
+            if (step is { IsRagged: true })
+            {
+                long width = hidden.shape[2];
+                var last = tensor(step.TokensPerRow.Select(n => (long)Math.Max(n - 1, 0)).ToArray(), device: hidden.device);
+                hidden = hidden.gather(1, last.view(batch, 1, 1).expand(batch, 1, width));
+            }
+            else
+            {
+                hidden = hidden.narrow(1, tokens - 1, 1);
+            }
+        }
         var logits = LinearLayer.Project(hidden, OutputWeight);
         if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32);
         if (step is not null) cache!.Commit(step);

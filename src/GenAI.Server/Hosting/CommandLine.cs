@@ -12,6 +12,8 @@ public static class CommandLine
         ["--max-queued-requests"] = "MaxQueuedRequests",
         ["--max-sequence-length"] = "MaxSequenceLength",
         ["--max-model-len"] = "MaxSequenceLength", // vLLM's name
+        ["--max-prefill-tokens"] = "MaxPrefillTokensPerStep",
+        ["--prefix-cache-mib"] = "PrefixCacheMiB",
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
         ["--data-root"] = "DataRoot",

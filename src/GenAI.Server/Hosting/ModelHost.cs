@@ -286,6 +286,8 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
                 MaxBatchRows = o.MaxConcurrentSequences,
                 MaxQueuedRequests = o.MaxQueuedRequests,
                 MaxSequenceLength = o.MaxSequenceLength ?? ServerOptions.DefaultMaxSequenceLength,
+                MaxPrefillTokensPerStep = o.MaxPrefillTokensPerStep,
+                PrefixCacheBytes = (long)o.PrefixCacheMiB << 20,
             }, id);
             return new ServedModel(id, folder, location.Revision, model, tokenizer, chatTemplate, defaults, engine, model.Device.ToString());
         }

@@ -37,6 +37,17 @@ public sealed class ServerOptions
     [Range(2, 10_000_000)]
     public int? MaxSequenceLength { get; set; }
 
+    /// <summary>
+    /// Most prompt tokens one prefill pass reads (longer prompts are read in chunks); while streams are generating,
+    /// passes are sized to keep their next tokens coming within a few of their usual gaps.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int MaxPrefillTokensPerStep { get; set; } = 512;
+
+    /// <summary>Mebibytes of keys and values the automatic prefix cache keeps per model (0 turns it off).</summary>
+    [Range(0, 1_000_000)]
+    public int PrefixCacheMiB { get; set; } = 256;
+
     /// <summary>The cap on a model's context when <see cref="MaxSequenceLength"/> is not set.</summary>
     public const int DefaultMaxSequenceLength = 4096;
 
