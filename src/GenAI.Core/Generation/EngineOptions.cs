@@ -24,6 +24,12 @@ public sealed record EngineOptions
     /// </summary>
     public double PrefillLatencyFactor { get; init; } = 4;
 
+    /// <summary>
+    /// End-of-sequence ids besides the model's (config.json) and the tokenizer's, e.g. generation_config.json's; every
+    /// one ends generation unless a request ignores EOS.
+    /// </summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
     /// <summary>Bytes of keys and values the automatic prefix cache may keep (0 turns it off).</summary>
     public long PrefixCacheBytes { get; init; } = 256L << 20;
 }

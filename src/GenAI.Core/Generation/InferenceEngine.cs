@@ -41,8 +41,10 @@ public sealed class InferenceEngine : IDisposable
         _model = model;
         _device = model.Device;
         _tokenizer = tokenizer;
-        // Every EOS ends generation: the model's (one or a list, as Llama 3's) and the tokenizer's.
-        _eosTokenIds = model.Config.EosTokenIds.Concat(tokenizer.EosTokenId is int eos ? [eos] : []).Distinct().ToList();
+        // Every EOS ends generation: the model's (one or a list, as Llama 3's), the tokenizer's and any the host adds
+        // (generation_config.json's).
+        _eosTokenIds = model.Config.EosTokenIds.Concat(Options.EosTokenIds).Concat(tokenizer.EosTokenId is int eos ? [eos] : [])
+            .Where(id => id < model.Config.VocabSize).Distinct().ToList();
         // A model may score more ids than its tokenizer has (Qwen pads its vocabulary to 151936 for 151669 tokens):
         // those rows have no text, so they are never generated.
         _textTokens = Math.Min(tokenizer.VocabSize, model.Config.VocabSize);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models;
@@ -21,6 +22,15 @@ public sealed class KvCache : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
         MaxBatch = maxBatch;
         MaxSequenceLength = maxSequenceLength;
+        long bytes = 2L * layers * maxBatch * heads * maxSequenceLength * headDim * ElementSize(dtype);
+        if (device.type == DeviceType.CPU && AvailableMemory() is long available && bytes > available)
+        {
+            // zeros() touches every page: better a clear refusal than the process killed for memory.
+            throw new InsufficientMemoryException(
+                $"the KV cache would take {bytes / (double)(1L << 30):F1} GiB ({maxBatch} rows x {maxSequenceLength} positions x {layers} layers) " +
+                $"but only {available / (double)(1L << 30):F1} GiB of memory is available; serve fewer rows or positions " +
+                "(the server's MaxConcurrentSequences and MaxSequenceLength)");
+        }
         _keys = new Tensor[layers];
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
@@ -29,6 +39,31 @@ public sealed class KvCache : IDisposable
             _values[i] = zeros([maxBatch, heads, maxSequenceLength, headDim], dtype, device);
         }
         _lengths = new int[maxBatch];
+    }
+
+    private static long ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => 8,
+        ScalarType.Float32 => 4,
+        _ => 2,
+    };
+
+    // Linux's estimate of memory a new allocation can use without swapping; null where it cannot be read.
+    private static long? AvailableMemory()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Number of rows (sequences) the cache holds.</summary>

@@ -25,8 +25,10 @@ public sealed class KvCacheStep
         var positions = new long[batch * NewTokens];
         for (int b = 0; b < batch; b++)
         {
-            int last = Math.Max(newTokens[b] - 1, 0);
-            for (int t = 0; t < NewTokens; t++) positions[b * NewTokens + t] = lengths[b] + Math.Min(t, last);
+            // A row's padding repeats its last new position; a row with no new token sits on its last cached one, so
+            // no position passes what the row holds (learned position tables and rotary tables end there).
+            int last = newTokens[b] > 0 ? lengths[b] + newTokens[b] - 1 : Math.Max(lengths[b] - 1, 0);
+            for (int t = 0; t < NewTokens; t++) positions[b * NewTokens + t] = Math.Min(lengths[b] + t, last);
         }
         Positions = tensor(positions, [batch, NewTokens], device: device);
 

@@ -40,7 +40,7 @@ public static class SamplingMapper
             Seed = f.Seed,
             // Template stops are a safety net for sampling; beam search takes only what the client asked for.
             Stop = beams ? requestStops : [.. requestStops, .. extraStops],
-            StopTokenIds = [.. f.StopTokenIds ?? [], .. model.Defaults.EosTokenIds.Where(id => id != model.Tokenizer.EosTokenId && f.IgnoreEos != true)],
+            StopTokenIds = f.StopTokenIds ?? [],
             IgnoreEos = f.IgnoreEos ?? false,
             LogProbs = logprobs,
             NumBeams = numBeams,

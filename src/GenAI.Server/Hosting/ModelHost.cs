@@ -288,6 +288,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
                 MaxSequenceLength = o.MaxSequenceLength ?? ServerOptions.DefaultMaxSequenceLength,
                 MaxPrefillTokensPerStep = o.MaxPrefillTokensPerStep,
                 PrefixCacheBytes = (long)o.PrefixCacheMiB << 20,
+                EosTokenIds = defaults.EosTokenIds,
             }, id);
             return new ServedModel(id, folder, location.Revision, model, tokenizer, chatTemplate, defaults, engine, model.Device.ToString());
         }

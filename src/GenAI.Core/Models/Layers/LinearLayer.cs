@@ -32,9 +32,6 @@ public sealed class LinearLayer : nn.Module
     /// <summary>The [out, in] weight.</summary>
     public Tensor Weight => _weight;
 
-    /// <summary>The [out] bias, if the layer has one.</summary>
-    public Tensor? Bias => _bias;
-
     /// <summary>x·Wᵀ (+ b) over the last dimension.</summary>
     public Tensor Apply(Tensor x) => Project(x, _weight, _bias);
 

@@ -70,6 +70,13 @@ public sealed class LlamaModel : CausalLanguageModel
     }
 
     /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rotary.Dispose();
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
     public override IEnumerable<string> CheckpointNames(string parameterName)
     {
         if (parameterName.StartsWith("lm_head.", StringComparison.Ordinal))
