@@ -89,12 +89,13 @@ public class HuggingFaceTokenizer : TextTokenizer
         return _pipeline.ContinuationBytes(id);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Hugging Face's <c>tokenizer.decode</c>: ids without a token (the padding rows a model scores beyond its
+    /// tokenizer, such as Qwen's 151669–151935) are skipped, as tokenizers' decode skips them.
+    /// </summary>
     public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
-        var list = ids.ToList();
-        foreach (int id in list) CheckId(id);
-        string text = _pipeline.Decode(list, skipSpecialTokens);
+        string text = _pipeline.Decode(ids, skipSpecialTokens);
         return _cleanUpTokenizationSpaces ? CleanUpTokenization(text) : text;
     }
 

@@ -88,14 +88,15 @@ public abstract class TextTokenizer
     /// <summary>
     /// Hugging Face's <c>tokenizer.decode(ids, skip_special_tokens=...)</c>: the whole sequence through the tokenizer's
     /// decoder (including what applies only at its start) and transformers' <c>clean_up_tokenization_spaces</c>.
-    /// The base class writes special tokens as their text (EOS only) or leaves them out.
+    /// Ids without a token are skipped, as tokenizers' decode skips them (a caller that must refuse them checks
+    /// <see cref="VocabSize"/>). The base class writes special tokens as their text (EOS only) or leaves them out.
     /// </summary>
     public virtual string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         var bytes = new List<byte>();
         foreach (int id in ids)
         {
-            CheckId(id);
+            if (id < 0 || id >= VocabSize) continue;
             if (IsSpecialToken(id))
             {
                 if (!skipSpecialTokens && id == EosTokenId && EosToken is string eos) bytes.AddRange(Encoding.UTF8.GetBytes(eos));

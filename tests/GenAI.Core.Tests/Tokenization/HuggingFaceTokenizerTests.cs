@@ -216,11 +216,20 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void IdsOutsideTheVocabularyAreRefused()
+    public void WholeDecodeSkipsIdsWithoutAToken()
     {
+        // Qwen3's model scores 151936 rows, its tokenizer has 151669 tokens: tokenizers' decode skips the rest.
         var qwen = ReferenceTokenizers.Get("qwen3");
-        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize], skipSpecialTokens: false));
+        var hello = qwen.Encode("Hello world");
+        int[] ids = [151669, .. hello, 151935, -1, int.MaxValue];
+        Assert.Equal("Hello world", qwen.Decode(ids, skipSpecialTokens: false));
+        Assert.Equal("Hello world", qwen.Decode(ids, skipSpecialTokens: true));
+        var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
+        Assert.Equal("Hi", phi3.Decode([phi3.VocabSize, .. phi3.Encode("Hi"), phi3.VocabSize + 52], skipSpecialTokens: true));
+        Assert.Equal("ab", CharTokenizer.FromCorpus("ab").Decode([0, 7, 1], skipSpecialTokens: false));
+        // A continuation's bytes still need a token.
         Assert.Throws<ArgumentOutOfRangeException>(() => qwen.TokenBytes(-1).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize]));
     }
 
     [Fact]
