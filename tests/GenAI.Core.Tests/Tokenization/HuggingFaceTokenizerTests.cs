@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text;
 using GenAI.Core.Tokenization;
+using GenAI.Core.Tokenization.HuggingFace;
 
 namespace GenAI.Core.Tests.Tokenization;
 
@@ -213,6 +215,40 @@ public class HuggingFaceTokenizerTests
         var mistral = ReferenceTokenizers.Get("mistral");
         Assert.Equal([264, 29137, 28726], mistral.Encode("a\ud800b"));
         Assert.Equal([3614, 30575, 29137], mistral.Encode("ok\ud83d\ude00\ud83d"));
+    }
+
+    [Fact]
+    public void UnicodeNormalizersNormalizeAroundNoncharactersAndLoneSurrogates()
+    {
+        // .NET's string.Normalize throws on U+FFFE and unpaired surrogates; Rust never fails. Ids from tokenizers'
+        // Node binding (qwen3: NFC; the synthetic tokenizers: NFKD, NFKC, NFC). Lone surrogates reach Rust as U+FFFD.
+        var qwen = ReferenceTokenizers.Get("qwen3");
+        (string Text, int[] Ids)[] qwenCases =
+        [
+            ("a\uFFFE b", [64, 5564, 122, 293]),
+            ("a\uFFFEb", [64, 5564, 122, 65]),
+            ("e\u0301\uFFFE\u0301x", [963, 5564, 122, 53839, 87]),
+            ("\uFFFE", [5564, 122]),
+            ("\uFFFF\uFDD0 ok", [5564, 123, 125415, 238, 5394]),
+            ("a\ud800 b", [64, 5691, 293]),
+            ("\udc00x\ud83d", [5691, 87, 5691]),
+            ("caf\u00e9\uFFFE\uD83D\uDE00", [924, 58858, 5564, 122, 141334]),
+        ];
+        foreach (var (text, ids) in qwenCases)
+        {
+            Assert.Equal(ids, qwen.Encode(text));
+            Assert.Equal(ids, qwen.EncodePrompt(text));
+        }
+        Assert.Equal([22, 0, 9], SyntheticTokenizerTests.Get("normalizers-whitespace").Encode("a\uFFFE b"));
+        Assert.Equal([3, 0, 15], SyntheticTokenizerTests.Get("normalizers-whitespace").Encode("e\u0301\uFFFE\u0301x"));
+        Assert.Equal([24], SyntheticTokenizerTests.Get("subword-suffix").Encode("a\uFFFE b"));
+        Assert.Equal([70, 15], SyntheticTokenizerTests.Get("subword-suffix").Encode("e\u0301\uFFFE\u0301x"));
+        Assert.Equal([0, 0, 0, 15], SyntheticTokenizerTests.Get("subword-prefix").Encode("e\u0301\uFFFE\u0301x"));
+        // Straight to the normalizer: a lone surrogate stays where it is, the text around it is normalized.
+        bool origin = true;
+        Assert.Equal("\u00e9\ud800\u00e9\uFFFE\u1e69", new UnicodeNormalizer(NormalizationForm.FormC)
+            .Normalize("e\u0301\ud800e\u0301\uFFFEs\u0323\u0307", ref origin));
+        Assert.Equal("e\u0301\uDFFFx", new UnicodeNormalizer(NormalizationForm.FormKD).Normalize("\u00e9\uDFFFx", ref origin));
     }
 
     [Fact]
