@@ -25,6 +25,7 @@ public class HuggingFaceTokenizer : TextTokenizer
     private protected HuggingFaceTokenizer(string folder, TokenizerPipeline pipeline, TokenizerConfig config)
     {
         Folder = folder;
+        Config = config;
         _pipeline = pipeline;
         _cleanUpTokenizationSpaces = config.CleanUpTokenizationSpaces;
         (BosToken, BosTokenId) = Resolve(config.Bos);
@@ -33,6 +34,9 @@ public class HuggingFaceTokenizer : TextTokenizer
 
     /// <summary>The folder the tokenizer was loaded from.</summary>
     protected string Folder { get; }
+
+    /// <summary>The named special tokens and settings of the folder's config, as resolved for this tokenizer.</summary>
+    internal TokenizerConfig Config { get; }
 
     /// <inheritdoc />
     public override int VocabSize => _pipeline.VocabSize;

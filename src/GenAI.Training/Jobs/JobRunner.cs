@@ -73,14 +73,14 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     {
         bool resuming = job.Status == JobStatus.Running;
         if (!resuming) store.AddEvent(job.Id, "info", $"Validating training file: {job.TrainingFile}");
-        var template = ChatTemplate.Load(job.ModelFolder);
+        var tokenizer = TokenizerLoader.Load(job.ModelFolder);
+        var template = ChatTemplate.Load(job.ModelFolder, tokenizer);
         var train = ReadFile(job.TrainingFile, "training_file", template);
         var validation = job.ValidationFile is null ? null : ReadFile(job.ValidationFile, "validation_file", template);
         if (!resuming) Check(store.SetStatus(job.Id, owner, JobStatus.Queued));
         cancellation.ThrowIfCancellationRequested();
 
         TorchRuntime.EnsureAvailable();
-        var tokenizer = TokenizerLoader.Load(job.ModelFolder);
         using var data = Tokenize(train, validation, tokenizer);
         using var model = ModelLoader.Load(job.ModelFolder, new ModelLoadOptions { Device = "cpu" });
         var plan = FineTuningPlan.Resolve(job.Hyperparameters, data.Sizes.Train, data.Sizes.Validation, model.Config.ContextLength);
