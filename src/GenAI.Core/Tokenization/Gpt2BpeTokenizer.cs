@@ -63,9 +63,9 @@ public sealed class Gpt2BpeTokenizer : HuggingFaceTokenizer
         {
             throw new InvalidDataException($"{folder}: {VocabFile}/{MergesFile}: {e.Message}", e);
         }
-        // transformers' conversion of these files adds the named tokens (<|endoftext|>) as special added tokens.
+        // transformers adds the named tokens (<|endoftext|>) as special added tokens, as for any fast tokenizer.
         var config = TokenizerConfig.Load(folder, vocab.ContainsKey);
-        pipeline.AddTokens(new[] { config.Bos, config.Eos }.OfType<string>().Distinct().Select(t => new AddedToken(t, Special: true)));
+        config.ApplyTo(pipeline);
         return new Gpt2BpeTokenizer(folder, pipeline, config);
     }
 

@@ -6,10 +6,11 @@ namespace GenAI.Core.Tokenization;
 
 /// <summary>
 /// The tokenizer a model folder's <c>tokenizer.json</c> describes, built as Hugging Face's tokenizers library builds
-/// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder); <c>tokenizer_config.json</c>
-/// names BOS and EOS and says whether decoding gets transformers' <c>clean_up_tokenization_spaces</c>. Ids and
-/// decodes equal tokenizers' own; what it cannot do exactly is refused when loading, with the file and the feature
-/// named. Thread-safe.
+/// it (normalizer, added tokens, pre-tokenizer, BPE model, post-processor, decoder), with what transformers' fast
+/// tokenizer applies on top from <c>tokenizer_config.json</c> (see <see cref="TokenizerConfig"/>: BOS and EOS,
+/// <c>added_tokens_decoder</c>'s token properties, the Llama classes' <c>add_bos_token</c>/<c>add_eos_token</c>,
+/// <c>clean_up_tokenization_spaces</c>): ids and decodes equal transformers', which is what vLLM serves with. What
+/// it cannot do exactly is refused when loading, with the file and the feature named. Thread-safe.
 /// </summary>
 public class HuggingFaceTokenizer : TextTokenizer
 {
@@ -61,7 +62,9 @@ public class HuggingFaceTokenizer : TextTokenizer
     public static HuggingFaceTokenizer Load(string folder)
     {
         var pipeline = TokenizerJsonReader.Read(Path.Combine(folder, FileName));
-        return new HuggingFaceTokenizer(folder, pipeline, TokenizerConfig.Load(folder, t => pipeline.TokenToId(t) is not null));
+        var config = TokenizerConfig.Load(folder, t => pipeline.TokenToId(t) is not null);
+        config.ApplyTo(pipeline);
+        return new HuggingFaceTokenizer(folder, pipeline, config);
     }
 
     /// <summary>The id of a token string (added tokens first, then the vocabulary), or null.</summary>

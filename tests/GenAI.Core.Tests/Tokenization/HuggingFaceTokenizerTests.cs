@@ -27,14 +27,64 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void TokenizerJsonDecidesAboutBosNotTheConfig()
+    public void Phi3ConfigEncodesAsTransformers()
     {
-        // Phi-3's tokenizer_config.json says add_bos_token false; tokenizers follows tokenizer.json's <s> template.
+        // Phi-3's tokenizer_config.json: LlamaTokenizer with add_bos_token false, and rstrip on the chat markers in
+        // added_tokens_decoder. transformers (so vLLM) applies both on top of tokenizer.json, whose template adds <s>.
         var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
-        Assert.Equal(1, phi3.EncodePrompt("Hi")[0]);
+        Assert.Equal(phi3.Encode("Hi"), phi3.EncodePrompt("Hi"));
+        Assert.Equal([400, 292], phi3.EncodePrompt("Hi"));
         Assert.Equal(1, phi3.BosTokenId);
         Assert.Equal("<|endoftext|>", phi3.EosToken);
         Assert.Equal(phi3.TokenToId("<|endoftext|>"), phi3.EosTokenId);
+        // The newline after <|user|>, <|end|> and <|assistant|> belongs to the marker (it was ▁ and <0x0A> tokens).
+        const string chat = "<|user|>\nHi<|end|>\n<|assistant|>\n";
+        Assert.Equal([610, 400, 292, 609, 608], phi3.EncodePrompt(chat));
+        Assert.Equal([610, 400, 292, 609, 608], phi3.EncodeWithSpecialTokens(chat));
+        // </s> is rstrip and not special in the config: it strips, but tokenizers keeps a token special once it was.
+        Assert.Equal([403, 2], phi3.EncodeWithSpecialTokens("Hello</s>  "));
+        Assert.True(phi3.IsSpecialToken(2));
+        Assert.Equal("Hi Ok", phi3.Decode(phi3.EncodeWithSpecialTokens(chat + "Ok</s>"), skipSpecialTokens: true));
+    }
+
+    [Fact]
+    public void LlamaClassesTakeBosAndEosFromTheConfig()
+    {
+        // tokenizer.json without post-processor or added tokens; the config names <s> and </s> (transformers adds
+        // both as special tokens) and asks for an EOS; BOS is the Llama classes' default.
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer.json"), MinimalTokenizerJson().ToJsonString());
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<s>", "eos_token": "</s>", "add_eos_token": true}
+            """);
+        var tokenizer = TokenizerLoader.Load(temp.Path);
+        Assert.Equal(5, tokenizer.VocabSize);
+        Assert.Equal([3, 2, 0, 4], tokenizer.EncodePrompt("aba"));
+        Assert.Equal([2, 0], tokenizer.EncodePrompt("aba", addSpecialTokens: false));
+        Assert.Equal([3, 2, 4], tokenizer.EncodeWithSpecialTokens("<s>ab</s>"));
+        Assert.True(tokenizer.IsSpecialToken(3));
+
+        // Another class keeps tokenizer.json's post-processor (none here), whatever the config says.
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "add_bos_token": true}
+            """);
+        Assert.Equal([2, 0], TokenizerLoader.Load(temp.Path).EncodePrompt("aba"));
+
+        // add_bos_token without a BOS: transformers refuses the tokenizer, so does loading.
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"tokenizer_class": "GemmaTokenizer", "bos_token": null}""");
+        var e = Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(temp.Path));
+        Assert.Contains("add_bos_token", e.Message);
+        Assert.Contains("tokenizer_config.json", e.Message);
+    }
+
+    [Fact]
+    public void RealTokenizersAreUnchangedByTheirConfigs()
+    {
+        // llama3 (PreTrainedTokenizerFast), qwen3 (Qwen2Tokenizer) and mistral (LlamaTokenizer, add_bos_token true):
+        // transformers and tokenizers agree; mistral's BOS now comes from its config.
+        Assert.Equal([1, 22557], ReferenceTokenizers.Get("mistral").EncodePrompt("Hello"));
+        Assert.Equal([128000, 9906], ReferenceTokenizers.Get("llama3").EncodePrompt("Hello"));
+        Assert.Equal([9707], ReferenceTokenizers.Get("qwen3").EncodePrompt("Hello"));
     }
 
     [Fact]
