@@ -12,6 +12,15 @@ namespace GenAI.Core.Tokenization;
 /// </summary>
 internal static class ChatTemplateFiles
 {
+    /// <summary>The template file newer transformers save.</summary>
+    public const string JinjaFile = "chat_template.jinja";
+
+    /// <summary>The template file processors save (<c>{"chat_template": ...}</c>).</summary>
+    public const string JsonFile = "chat_template.json";
+
+    /// <summary>The folder of named templates (<c>tool_use.jinja</c>, ...).</summary>
+    public const string AdditionalTemplatesFolder = "additional_chat_templates";
+
     /// <summary>One template's text and the file it came from (for error messages).</summary>
     public sealed record Source(string Text, string Origin);
 
@@ -19,9 +28,9 @@ internal static class ChatTemplateFiles
     public static Dictionary<string, Source> ReadTemplates(string folder)
     {
         var templates = new Dictionary<string, Source>(StringComparer.Ordinal);
-        string jinja = Path.Combine(folder, "chat_template.jinja");
-        string json = Path.Combine(folder, "chat_template.json");
-        string config = Path.Combine(folder, "tokenizer_config.json");
+        string jinja = Path.Combine(folder, JinjaFile);
+        string json = Path.Combine(folder, JsonFile);
+        string config = Path.Combine(folder, HuggingFace.TokenizerConfig.FileName);
         if (File.Exists(jinja))
         {
             templates["default"] = new Source(File.ReadAllText(jinja), jinja);
@@ -34,7 +43,7 @@ internal static class ChatTemplateFiles
         {
             AddFromJson(templates, config);
         }
-        string extras = Path.Combine(folder, "additional_chat_templates");
+        string extras = Path.Combine(folder, AdditionalTemplatesFolder);
         if (Directory.Exists(extras))
         {
             foreach (string file in Directory.EnumerateFiles(extras, "*.jinja").Order(StringComparer.Ordinal))

@@ -17,8 +17,17 @@ public class HuggingFaceTokenizer : TextTokenizer
     /// <summary>Hugging Face's tokenizer file.</summary>
     public const string FileName = "tokenizer.json";
 
-    /// <summary>The files <see cref="Save"/> copies: the tokenizer, its config and what older tools write beside them.</summary>
-    private static readonly string[] TokenizerFiles = [FileName, TokenizerConfig.FileName, TokenizerConfig.SpecialTokensMapFile, "chat_template.jinja"];
+    /// <summary>
+    /// The tokenizer's files in a model folder, the one list every copy of a tokenizer uses (<see cref="Save"/>, the
+    /// files a fine-tuned model inherits): tokenizer.json, its config, what older tools write beside them, the chat
+    /// templates and the folder of named ones (<c>tool_use</c>, ...), which <see cref="ChatTemplate.Load"/> reads. A
+    /// name ending in <c>/</c> is a folder.
+    /// </summary>
+    public static IReadOnlyList<string> Files { get; } =
+    [
+        FileName, TokenizerConfig.FileName, TokenizerConfig.SpecialTokensMapFile, TokenizerConfig.AddedTokensFile,
+        ChatTemplateFiles.JinjaFile, ChatTemplateFiles.JsonFile, ChatTemplateFiles.AdditionalTemplatesFolder + "/",
+    ];
 
     private readonly TokenizerPipeline _pipeline;
     private readonly bool _cleanUpTokenizationSpaces;
@@ -106,16 +115,41 @@ public class HuggingFaceTokenizer : TextTokenizer
         return _cleanUpTokenizationSpaces ? CleanUpTokenization(text) : text;
     }
 
-    /// <summary>Copies the tokenizer files (tokenizer.json, tokenizer_config.json, ...) into a model folder.</summary>
+    /// <summary>Copies the tokenizer's <see cref="Files"/> (tokenizer.json, tokenizer_config.json, chat templates, ...) into a model folder.</summary>
     public override void Save(string modelDirectory)
     {
-        Directory.CreateDirectory(modelDirectory);
         if (Path.GetFullPath(modelDirectory) == Path.GetFullPath(Folder)) return;
-        foreach (string name in TokenizerFiles)
+        CopyFiles(Folder, modelDirectory, overwrite: true);
+    }
+
+    /// <summary>
+    /// Copies those of <see cref="Files"/> that <paramref name="from"/> has (a folder's files one by one) into
+    /// <paramref name="to"/>; without <paramref name="overwrite"/> a file <paramref name="to"/> already has is kept.
+    /// </summary>
+    public static void CopyFiles(string from, string to, bool overwrite)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string name in Files)
         {
-            string source = Path.Combine(Folder, name);
-            if (File.Exists(source)) DurableFiles.CopyFile(source, Path.Combine(modelDirectory, name));
+            if (!name.EndsWith('/'))
+            {
+                CopyFile(Path.Combine(from, name), Path.Combine(to, name), overwrite);
+                continue;
+            }
+            string folder = Path.Combine(from, name.TrimEnd('/'));
+            if (!Directory.Exists(folder)) continue;
+            foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(to, name.TrimEnd('/'), Path.GetRelativePath(folder, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                CopyFile(file, target, overwrite);
+            }
         }
+    }
+
+    private static void CopyFile(string source, string target, bool overwrite)
+    {
+        if (File.Exists(source) && (overwrite || !File.Exists(target))) DurableFiles.CopyFile(source, target);
     }
 
     /// <summary>transformers' <c>clean_up_tokenization</c>: no space before punctuation and English contractions.</summary>

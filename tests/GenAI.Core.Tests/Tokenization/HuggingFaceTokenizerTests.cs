@@ -146,6 +146,31 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
+    public void SavedFolderKeepsEveryTokenizerFileAndNamedTemplate()
+    {
+        using var source = new TempFolder();
+        foreach (string file in Directory.EnumerateFiles(TestPaths.Tokenizer("mistral"))) File.Copy(file, source.File(Path.GetFileName(file)));
+        File.WriteAllText(source.File("chat_template.jinja"), "{{ messages[0].content }}");
+        File.WriteAllText(source.File("chat_template.json"), """{"chat_template": "unused"}""");
+        File.WriteAllText(source.File("special_tokens_map.json"), """{"eos_token": "</s>"}""");
+        File.WriteAllText(source.File("added_tokens.json"), "{}");
+        Directory.CreateDirectory(source.File("additional_chat_templates"));
+        File.WriteAllText(source.File("additional_chat_templates/tool_use.jinja"), "tools: {{ tools | length }}");
+        var tokenizer = TokenizerLoader.Load(source.Path);
+        using var saved = new TempFolder();
+        tokenizer.Save(saved.Path);
+        foreach (string name in HuggingFaceTokenizer.Files.Where(n => !n.EndsWith('/')))
+        {
+            Assert.True(File.Exists(saved.File(name)) == File.Exists(source.File(name)), name);
+        }
+        Assert.True(File.Exists(saved.File("additional_chat_templates/tool_use.jinja")));
+        var template = ChatTemplate.Load(saved.Path, TokenizerLoader.Load(saved.Path));
+        Assert.Equal(["default", "tool_use"], template.TemplateNames.Order());
+        Assert.Equal("tools: 1", template.Render([new JsonObject { ["role"] = "user", ["content"] = "x" }],
+            new ChatRenderOptions { Tools = [new JsonObject { ["type"] = "function" }] }));
+    }
+
+    [Fact]
     public void NoTokenizerNamesWhatWasLookedFor()
     {
         using var temp = new TempFolder();

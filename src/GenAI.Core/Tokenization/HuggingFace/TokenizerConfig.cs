@@ -24,6 +24,9 @@ internal sealed class TokenizerConfig
     public const string FileName = "tokenizer_config.json";
     public const string SpecialTokensMapFile = "special_tokens_map.json";
 
+    /// <summary>Older transformers' file of added tokens (not read: tokenizer.json has them), kept with the tokenizer.</summary>
+    public const string AddedTokensFile = "added_tokens.json";
+
     /// <summary>transformers' <c>SPECIAL_TOKENS_ATTRIBUTES</c> but the list, in its order.</summary>
     private static readonly string[] NamedTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
