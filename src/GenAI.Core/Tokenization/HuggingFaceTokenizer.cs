@@ -48,6 +48,9 @@ public class HuggingFaceTokenizer : TextTokenizer
     /// <summary>The named special tokens and settings of the folder's config, as resolved for this tokenizer.</summary>
     internal TokenizerConfig Config { get; }
 
+    /// <summary>The tokenizer.json pipeline (for tests of its parts).</summary>
+    internal TokenizerPipeline Pipeline => _pipeline;
+
     /// <inheritdoc />
     public override int VocabSize => _pipeline.VocabSize;
 
@@ -86,17 +89,19 @@ public class HuggingFaceTokenizer : TextTokenizer
     public override bool IsSpecialToken(int id) => _pipeline.IsSpecial(id);
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> Encode(string text) => _pipeline.Encode(text, matchSpecialTokens: false, addSpecialTokens: false);
+    public override IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken = default) =>
+        _pipeline.Encode(text, matchSpecialTokens: false, addSpecialTokens: false, cancellationToken);
 
     /// <summary>
     /// Token ids of text a template produced: every added token written in it matches, as Hugging Face's
     /// <c>tokenizer(text, add_special_tokens=False)</c> (what <c>apply_chat_template</c> does); no BOS is added.
     /// </summary>
-    public override IReadOnlyList<int> EncodeWithSpecialTokens(string text) => _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens: false);
+    public override IReadOnlyList<int> EncodeWithSpecialTokens(string text, CancellationToken cancellationToken = default) =>
+        _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens: false, cancellationToken);
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> EncodePrompt(string text, bool addSpecialTokens = true) =>
-        _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens);
+    public override IReadOnlyList<int> EncodePrompt(string text, bool addSpecialTokens = true, CancellationToken cancellationToken = default) =>
+        _pipeline.Encode(text, matchSpecialTokens: true, addSpecialTokens, cancellationToken);
 
     /// <inheritdoc />
     public override ReadOnlySpan<byte> TokenBytes(int id)

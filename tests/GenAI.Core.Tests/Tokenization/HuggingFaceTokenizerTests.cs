@@ -357,6 +357,46 @@ public class HuggingFaceTokenizerTests
         Assert.Equal(spaces, llama.Decode(llama.Encode(spaces), skipSpecialTokens: false));
     }
 
+    [Fact]
+    public void EncodingStopsWhenCancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string words = string.Concat(Enumerable.Repeat("Tokenization is fun; ", 1000));
+        foreach (string name in ReferenceTokenizers.Names)
+        {
+            var tokenizer = ReferenceTokenizers.Get(name);
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.Encode(words, cancelled.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.EncodeWithSpecialTokens(words, cancelled.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.EncodePrompt(words, cancellationToken: cancelled.Token));
+        }
+        Assert.ThrowsAny<OperationCanceledException>(() => CharTokenizer.FromCorpus("ab").Encode("ab", cancelled.Token));
+
+        // Within one long pre-token too: the merge loop checks the token as it goes.
+        var llama = (HuggingFaceTokenizer)ReferenceTokenizers.Get("llama3");
+        var model = llama.Pipeline.Model;
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Tokenize(new string('a', 100_000), [], cancelled.Token));
+        var ids = new List<int>();
+        model.Tokenize(new string('a', 100_000), ids, CancellationToken.None);
+        Assert.Equal(12_500, ids.Count); // eight a's per token
+    }
+
+    [Fact]
+    public void LongPreTokensMergeInLinearishTime()
+    {
+        // One pre-token of 1M a's: every merge looked up a pair of equal ids, and long's hash sent all 548 of
+        // Llama 3's such merges to one bucket (6.1 s here before, 0.4 s after); 400k random letters (0.5 s after).
+        // 3 s is a generous bound for two shared cores.
+        var llama = ReferenceTokenizers.Get("llama3");
+        var random = new Random(7);
+        foreach (string text in new[] { new string('a', 1_000_000), new string(Enumerable.Range(0, 400_000).Select(_ => (char)('a' + random.Next(26))).ToArray()) })
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var ids = llama.Encode(text);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"{ids.Count} ids took {watch.Elapsed}");
+        }
+    }
+
     internal static JsonObject MinimalTokenizerJson() => new()
     {
         ["version"] = "1.0",
