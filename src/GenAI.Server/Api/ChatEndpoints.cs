@@ -32,7 +32,7 @@ public static class ChatEndpoints
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
-        var prompt = ChatPrompts.Encode(model, request);
+        var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;

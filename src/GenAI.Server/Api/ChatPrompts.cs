@@ -14,14 +14,14 @@ public static class ChatPrompts
 {
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
-    /// <summary>The prompt's token ids; invalid fields are a 400 naming them.</summary>
-    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request)
+    /// <summary>The prompt's token ids; invalid fields are a 400 naming them; encoding stops when <paramref name="cancellationToken"/> fires.</summary>
+    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request, CancellationToken cancellationToken)
     {
         string prompt = Render(model, request);
-        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages");
+        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages", cancellationToken);
         try
         {
-            return model.Tokenizer.EncodeWithSpecialTokens(prompt);
+            return model.Tokenizer.EncodeWithSpecialTokens(prompt, cancellationToken);
         }
         catch (UnknownTokenException e)
         {

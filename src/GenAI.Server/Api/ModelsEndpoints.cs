@@ -41,9 +41,9 @@ public static class TokenizerEndpoints
                 var model = await ModelResolver.ResolveAsync(http, host, request.Model);
                 if (request.Messages is not null && request.Prompt is not null) throw ApiException.Invalid("give either prompt or messages, not both", "messages");
                 var tokens = request.Messages is not null
-                    ? ChatPrompts.Encode(model, request)
+                    ? ChatPrompts.Encode(model, request, http.RequestAborted)
                     : ModelResolver.EncodePrompt(model, request.Prompt ?? throw ApiException.Invalid("prompt or messages is required", "prompt"),
-                        request.AddSpecialTokens ?? true, "prompt");
+                        request.AddSpecialTokens ?? true, "prompt", http.RequestAborted);
                 return Results.Json(new TokenizeResponse(tokens.ToList(), tokens.Count, model.ContextLength), JsonBody.Options);
             })
             .WithName("Tokenize").WithTags("Tokenizer")

@@ -278,7 +278,7 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
         {
             var tokenizer = TokenizerLoader.Load(folder);
             ModelCheck.Check(model, tokenizer, folder);
-            var chatTemplate = ChatTemplate.Load(folder);
+            var chatTemplate = ChatTemplate.Load(folder, tokenizer);
             var defaults = GenerationDefaults.Load(folder);
             // Everything that can refuse the folder comes first: the engine starts a thread.
             engine = new InferenceEngine(model, tokenizer, new EngineOptions
