@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "load" => LoadBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "memory" => MemoryBenchmark.Run(args[1..]),
+    "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
           model   GPT-2-124M-shaped (--arch gpt2, the default) or SmolLM2-360M-shaped (--arch llama) model
                   (random weights): prefill of a 128-token prompt, decode tokens/s at batch 1 and 8, F32 and
                   BF16.  Options: --arch gpt2|llama, --decode-steps N (64), --repeats N (3)
+          tokenizer  tokenizer.json load and encode times on the Llama 3, Qwen3 and Mistral tokenizers
           memory  peak resident memory while loading a Llama-3.2-1B-shaped BF16 checkpoint (random weights,
                   written once, 2.5 GB) in BF16 and F32, each in a fresh process.  Options: --folder DIR
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the

@@ -382,18 +382,18 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void LongPreTokensMergeInLinearishTime()
+    public void LongPreTokensEncodeAndDecodeBack()
     {
-        // One pre-token of 1M a's: every merge looked up a pair of equal ids, and long's hash sent all 548 of
-        // Llama 3's such merges to one bucket (6.1 s here before, 0.4 s after); 400k random letters (0.5 s after).
-        // 3 s is a generous bound for two shared cores.
+        // One pre-token of 200k equal letters (every merge a pair of equal ids: the case that once sent all of
+        // Llama 3's such merges to one hash bucket) and one of random letters; their speed is in the `tokenizer`
+        // benchmark verb.
         var llama = ReferenceTokenizers.Get("llama3");
         var random = new Random(7);
-        foreach (string text in new[] { new string('a', 1_000_000), new string(Enumerable.Range(0, 400_000).Select(_ => (char)('a' + random.Next(26))).ToArray()) })
+        foreach (string text in new[] { new string('a', 200_000), new string(Enumerable.Range(0, 100_000).Select(_ => (char)('a' + random.Next(26))).ToArray()) })
         {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
             var ids = llama.Encode(text);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"{ids.Count} ids took {watch.Elapsed}");
+            Assert.InRange(ids.Count, 1, text.Length);
+            Assert.Equal(text, llama.Decode(ids));
         }
     }
 
