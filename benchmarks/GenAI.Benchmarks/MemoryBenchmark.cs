@@ -69,7 +69,7 @@ internal static class MemoryBenchmark
         long before = Status("VmRSS");
         var type = dtype == "float32" ? ScalarType.Float32 : ScalarType.BFloat16;
         using var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu", DType = type });
-        long weights = model.parameters().Sum(p => p.numel() * p.ElementSize);
+        long weights = model.ParameterBytes;
         Console.WriteLine($"{weights} {before} {Status("VmHWM")}");
         return 0;
     }

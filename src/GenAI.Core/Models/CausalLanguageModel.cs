@@ -26,6 +26,9 @@ public abstract class CausalLanguageModel : nn.Module
     /// <summary>Number of parameters (tied weights counted once).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>Bytes the parameters occupy in memory.</summary>
+    public long ParameterBytes => parameters().Sum(p => p.numel() * p.ElementSize);
+
     /// <summary>
     /// Runs the model. <paramref name="inputIds"/> is [batch, tokens] (int64, on the model's device).
     /// Without a cache the tokens sit at positions 0..tokens-1 under a causal mask (training, full recomputation).

@@ -26,6 +26,8 @@ public sealed class ServerMetrics
         var prefixQueries = factory.CreateGauge("genai_prefix_cache_queried_tokens", "Prompt tokens looked up in the prefix cache (since the model loaded).", "model");
         var prefixHitRate = factory.CreateGauge("genai_prefix_cache_hit_rate", "Share of prompt tokens the prefix cache supplied (since the model loaded).", "model");
         var prefixBytes = factory.CreateGauge("genai_prefix_cache_bytes", "Bytes of keys and values the prefix cache holds.", "model");
+        var weightBytes = factory.CreateGauge("genai_model_weight_bytes", "Bytes of the model's parameters.", "model");
+        var kvBytes = factory.CreateGauge("genai_kv_cache_bytes", "Bytes of the KV cache's rows.", "model");
         var activeRows = factory.CreateGauge("genai_active_rows", "Rows in the latest decode step.", "model");
         host.ModelLoaded += model =>
         {
@@ -43,6 +45,8 @@ public sealed class ServerMetrics
                 prefixQueries.WithLabels(model.Id).Set(queried);
                 prefixHitRate.WithLabels(model.Id).Set(queried == 0 ? 0 : (double)hit / queried);
                 prefixBytes.WithLabels(model.Id).Set(model.Engine.PrefixCacheBytes);
+                weightBytes.WithLabels(model.Id).Set(model.WeightBytes);
+                kvBytes.WithLabels(model.Id).Set(model.Engine.KvCacheBytes);
             }
         });
     }
