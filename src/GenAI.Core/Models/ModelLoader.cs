@@ -56,8 +56,8 @@ public static class ModelLoader
         {
             var plan = Plan(model, weights);
             bool quantize = options.Quantize != WeightQuantization.None;
-            // A quantized model reads in float32 (its weights are quantized from the values as stored) and converts the
-            // rest to the compute dtype at the end.
+            // A model to quantize is read in float32 (its weights quantized from the values as stored) and the rest is
+            // converted to the compute dtype at the end: converting first would make every float weight resident.
             if (options.DType != ScalarType.Float32 && !quantize) model.to(options.DType);
             // Each weight is quantized as soon as it is read and its float copy freed, so the float model never exists whole.
             var quantizeAfterReading = !quantize

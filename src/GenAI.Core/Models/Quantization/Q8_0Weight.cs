@@ -73,12 +73,12 @@ public sealed unsafe class Q8_0Weight : IDisposable
         try
         {
             int sliceRows = Math.Max(1, (1 << 22) / Math.Max(1, columns)); // ~16 MB of float32 at a time
-            using var _ = NewDisposeScope();
             using var noGrad = no_grad();
             for (int first = 0; first < rows; first += sliceRows)
             {
+                using var iteration = NewDisposeScope(); // each slice's temporaries go before the next
                 int count = Math.Min(sliceRows, rows - first);
-                using var slice = weight.narrow(0, first, count).to(ScalarType.Float32).contiguous();
+                var slice = weight.narrow(0, first, count).to(ScalarType.Float32).contiguous();
                 float absMax = slice.abs().max().item<float>();
                 if (!(absMax <= Q8_0.MaxAbsoluteValue))
                 {
