@@ -105,25 +105,42 @@ internal static unsafe class Q8_0
     /// <summary>One row of <paramref name="length"/> values back to float32: q · d.</summary>
     public static void DequantizeRow(sbyte* q, ushort* scales, int length, float* y)
     {
-        int k = 0;
-        for (; k + 8 <= length; k += 8) (Widen8(q + k) * Vector256.Create(FromHalf(scales[k / BlockSize]))).Store(y + k);
-        for (; k < length; k++) y[k] = q[k] * FromHalf(scales[k / BlockSize]);
+        int full = length / BlockSize;
+        for (int b = 0; b < full; b++, q += BlockSize, y += BlockSize)
+        {
+            var d = Vector256.Create(FromHalf(scales[b]));
+            (Widen8(q) * d).Store(y);
+            (Widen8(q + 8) * d).Store(y + 8);
+            (Widen8(q + 16) * d).Store(y + 16);
+            (Widen8(q + 24) * d).Store(y + 24);
+        }
+        for (int k = 0; k < length - full * BlockSize; k++) y[k] = q[k] * FromHalf(scales[full]);
     }
 
     /// <summary>One row back to bfloat16 (q · d in float32, rounded to nearest even).</summary>
     public static void DequantizeRow(sbyte* q, ushort* scales, int length, ushort* y)
     {
-        int k = 0;
-        for (; k + 8 <= length; k += 8)
+        int full = length / BlockSize;
+        for (int b = 0; b < full; b++, q += BlockSize, y += BlockSize)
         {
-            var bits = (Widen8(q + k) * Vector256.Create(FromHalf(scales[k / BlockSize]))).AsUInt32();
-            var rounded = (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
-            Vector128.Narrow(rounded.GetLower(), rounded.GetUpper()).Store(y + k);
+            var d = Vector256.Create(FromHalf(scales[b]));
+            for (int k = 0; k < BlockSize; k += 16)
+            {
+                Vector256.Narrow(ToBFloat16Bits(Widen8(q + k) * d), ToBFloat16Bits(Widen8(q + k + 8) * d)).Store(y + k);
+            }
         }
-        for (; k < length; k++)
+        for (int k = 0; k < length - full * BlockSize; k++)
         {
-            uint bits = BitConverter.SingleToUInt32Bits(q[k] * FromHalf(scales[k / BlockSize]));
+            uint bits = BitConverter.SingleToUInt32Bits(q[k] * FromHalf(scales[full]));
             y[k] = (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
         }
+    }
+
+    /// <summary>float32 to bfloat16 bits (in the low half of each lane), rounded to nearest even; finite values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> ToBFloat16Bits(Vector256<float> v)
+    {
+        var bits = v.AsUInt32();
+        return (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
     }
 }
