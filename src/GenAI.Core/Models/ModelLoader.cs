@@ -19,8 +19,9 @@ public sealed record ModelLoadOptions
 
     /// <summary>
     /// <see cref="WeightQuantization.Int8"/> quantizes every linear layer's weight and the LM head to int8 (Q8_0) as
-    /// they are read, in memory only (CPU; inference only; see <see cref="CausalLanguageModel.Quantize"/>). The other
-    /// weights (embeddings, norms, biases) keep <see cref="DType"/>.
+    /// they are read, in memory only (CPU: <see cref="Device"/> <c>auto</c> means the CPU, a GPU is refused; inference
+    /// only; see <see cref="CausalLanguageModel.Quantize"/>). The other weights (embeddings, norms, biases) keep
+    /// <see cref="DType"/>.
     /// </summary>
     public WeightQuantization Quantize { get; init; } = WeightQuantization.None;
 }
@@ -44,7 +45,8 @@ public static class ModelLoader
             throw new ArgumentException($"compute dtype must be Float32, BFloat16 or Float16, not {options.DType}", nameof(options));
         }
         TorchRuntime.EnsureAvailable();
-        var device = ComputeDevice.Resolve(options.Device);
+        // int8 weights are computed on the CPU, so "auto" means the CPU for them.
+        var device = ComputeDevice.Resolve(options.Quantize != WeightQuantization.None && options.Device == "auto" ? "cpu" : options.Device);
         if (options.Quantize != WeightQuantization.None && device.type != DeviceType.CPU)
         {
             throw new ArgumentException($"int8 quantization runs on the CPU; the device is {device}", nameof(options));
