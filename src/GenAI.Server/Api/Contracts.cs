@@ -251,7 +251,8 @@ public sealed record ChatCompletionResponse(string Id, string Object, long Creat
 /// <c>model_type</c> config.json's; <c>context_length</c> (also <c>max_model_len</c>, vLLM's name) is the longest prompt
 /// plus output served: the model's context, or the server's MaxSequenceLength if smaller. <c>status</c> is <c>ready</c>
 /// (a revision is serving), <c>loading</c> or <c>failed</c> (with <c>error</c>); <c>rejected_revisions</c> lists revisions
-/// that failed to load, with the reason.
+/// that failed to load, with the reason. <c>quantization</c> is <c>int8</c> when the linear layers' weights are int8
+/// (the server's Quantize setting); <c>dtype</c> is then the dtype of the rest and of the activations.
 /// </summary>
 public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Revision,
@@ -264,7 +265,8 @@ public sealed record ModelCard(string Id, string Object, long Created, string Ow
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
     string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<RejectedRevision>? RejectedRevisions);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<RejectedRevision>? RejectedRevisions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Quantization = null);
 
 /// <summary>A revision the server refused to serve, and why.</summary>
 public sealed record RejectedRevision(string Revision, string Reason);

@@ -8,6 +8,7 @@ public static class CommandLine
         ["--models-root"] = "ModelsRoot",
         ["--device"] = "Device",
         ["--dtype"] = "DType",
+        ["--quantize"] = "Quantize",
         ["--max-concurrent-sequences"] = "MaxConcurrentSequences",
         ["--max-queued-requests"] = "MaxQueuedRequests",
         ["--max-sequence-length"] = "MaxSequenceLength",

@@ -31,7 +31,7 @@ public sealed class ServedModel : IDisposable
         Revision = revision ?? ComputeRevision(folder);
         ChatTemplate = chatTemplate;
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        WeightBytes = model.ParameterBytes;
+        WeightBytes = model.WeightBytes;
     }
 
     /// <summary>Bytes of the model's weights in memory.</summary>

@@ -25,6 +25,14 @@ public sealed class ServerOptions
     [RegularExpression("^(float32|bfloat16|float16)$")]
     public string DType { get; set; } = "float32";
 
+    /// <summary>
+    /// Weight quantization at load: <c>none</c>, or <c>int8</c> (llama.cpp's Q8_0, in memory only, CPU): every linear layer
+    /// and the LM head in int8 with a float16 scale per 32 weights, about a quarter of float32's bytes and decode time;
+    /// the rest keeps <see cref="DType"/>. Checkpoints stay float; a quantized model serves but is never trained.
+    /// </summary>
+    [RegularExpression("^(none|int8)$")]
+    public string Quantize { get; set; } = "none";
+
     /// <summary>Sequences decoded together per model (rows of the batch; a beam search takes num_beams).</summary>
     [Range(1, 1024)]
     public int MaxConcurrentSequences { get; set; } = 16;
