@@ -29,6 +29,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly PrefixCache? _prefixCache;
     private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
     private int _queued;
+    private long _constrainedTokens, _constraintMaskTicks;
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
 
@@ -84,6 +85,13 @@ public sealed class InferenceEngine : IDisposable
     public long KvCacheBytes => _cache.ByteCount;
 
     /// <summary>
+    /// Tokens chosen under a constraint by requests that have ended, and the time their masks took (computed or found
+    /// in the cache); the mask time per constrained token is the price of constrained decoding.
+    /// </summary>
+    public (long Tokens, TimeSpan MaskTime) ConstraintWork =>
+        (Interlocked.Read(ref _constrainedTokens), TimeSpan.FromTicks(Interlocked.Read(ref _constraintMaskTicks)));
+
+    /// <summary>
     /// Validates and queues a request; the events stream as the engine produces them. Throws
     /// <see cref="InvalidGenerationRequestException"/> for a request that cannot run and <see cref="EngineBusyException"/>
     /// when the queue is full — both before anything is queued. Cancelling <paramref name="cancellation"/> (or
@@ -117,6 +125,16 @@ public sealed class InferenceEngine : IDisposable
         {
             int token = request.PromptTokens[i];
             if (token < 0 || token >= vocab) throw new InvalidGenerationRequestException("prompt", $"prompt token {i} is {token}, outside this model's vocabulary [0, {vocab})");
+        }
+        if (request.Parameters.Constraint is { } constraint)
+        {
+            // The tokenizer's index is built here, on the caller's thread, not on the engine's; and a vocabulary that
+            // cannot even begin the value (a small character vocabulary without '{') is refused before anything runs.
+            constraint.Json.Prepare(_tokenizer);
+            if (!constraint.IsTriggered && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
+            {
+                throw new InvalidGenerationRequestException(constraint.Parameter, "this model's vocabulary has no token that can begin the constrained output");
+            }
         }
     }
 
@@ -352,6 +370,12 @@ public sealed class InferenceEngine : IDisposable
             if (active.IsFinished && active.Sequence is { } sequence && _prefixCache is not null)
             {
                 _prefixCache.Store(sequence, _cache.LengthOf(active.FirstRow), _cache, active.FirstRow);
+            }
+            var (constrained, maskTime) = active.ConstraintWork;
+            if (constrained > 0)
+            {
+                Interlocked.Add(ref _constrainedTokens, constrained);
+                Interlocked.Add(ref _constraintMaskTicks, maskTime.Ticks);
             }
             active.Complete();
             active.Dispose();

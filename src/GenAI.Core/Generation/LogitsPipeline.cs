@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using GenAI.Core.Generation.Constraints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,6 +10,12 @@ namespace GenAI.Core.Generation;
 /// no-repeat n-gram, logit bias, EOS/stop tokens before <c>min_tokens</c>), then temperature → top-k → top-p →
 /// min-p — and its own random stream, so a seeded request samples the same tokens whatever else is batched.
 /// Log-probs are reported on the distribution after the penalties, before temperature and truncation.
+/// A constrained request (<see cref="SamplingParameters.Constraint"/>) masks the tokens its grammar does not allow
+/// after the penalties and before temperature (<see cref="ApplyMask"/>): penalties and logit_bias act on the model's
+/// scores as they would unconstrained, and temperature, top-k, top-p and min-p then see only allowed tokens, so they
+/// pick among what may come (top-p over the allowed mass; a top-k that would keep only disallowed tokens keeps allowed
+/// ones). Its log-probs are those of the masked distribution, as vLLM reports them (its grammar bitmask applies before
+/// log-probs are taken): the chosen token's probability among the allowed ones, and only allowed alternatives.
 /// </summary>
 public sealed class LogitsPipeline : IDisposable
 {
@@ -38,7 +46,11 @@ public sealed class LogitsPipeline : IDisposable
     /// Applies the penalty processors to a row of logits given the sequence so far (<paramref name="sequence"/> is
     /// prompt + output, <paramref name="outputCounts"/> counts each output token, <paramref name="generated"/> is the output length).
     /// </summary>
-    public Tensor ApplyPenalties(Tensor logits, IReadOnlyList<int> sequence, IReadOnlyDictionary<int, int> outputCounts, int generated)
+    /// <remarks>
+    /// <paramref name="endRequired"/>: a constrained output whose value is complete may only end, so min_tokens does
+    /// not ban the end tokens then.
+    /// </remarks>
+    public Tensor ApplyPenalties(Tensor logits, IReadOnlyList<int> sequence, IReadOnlyDictionary<int, int> outputCounts, int generated, bool endRequired = false)
     {
         if (!HasPenalties) return logits;
         var p = _parameters;
@@ -46,8 +58,34 @@ public sealed class LogitsPipeline : IDisposable
         result = LogitsProcessors.PresenceFrequencyPenalty(result, outputCounts, p.PresencePenalty, p.FrequencyPenalty);
         result = LogitsProcessors.NoRepeatNgram(result, sequence, p.NoRepeatNgramSize);
         result = LogitsProcessors.LogitBias(result, p.LogitBias);
-        if (generated < p.MinTokens) result = LogitsProcessors.Ban(result, _endTokens);
+        if (generated < p.MinTokens && !endRequired) result = LogitsProcessors.Ban(result, _endTokens);
         return result;
+    }
+
+    /// <summary>
+    /// A copy of a row of logits with every token outside <paramref name="mask"/> at -infinity (ids beyond the mask
+    /// included). When the penalties left no allowed token a finite score (a no-repeat n-gram ban on the one token the
+    /// grammar allows), the model's own scores (<paramref name="unpenalized"/>) of the allowed tokens are used, so a
+    /// constrained output never picks a disallowed token.
+    /// </summary>
+    public static Tensor ApplyMask(Tensor penalized, Tensor unpenalized, TokenMask mask)
+    {
+        var masked = Masked(penalized, mask);
+        if (float.IsFinite(masked.max().item<float>())) return masked;
+        masked = Masked(unpenalized, mask);
+        if (float.IsFinite(masked.max().item<float>())) return masked;
+        // Even the model scores every allowed token -inf: any allowed token, the first.
+        int first = mask.Ids().First();
+        masked.fill_(float.NegativeInfinity);
+        masked[first] = 0f;
+        return masked;
+    }
+
+    private static Tensor Masked(Tensor logits, TokenMask mask)
+    {
+        var copy = logits.to_type(ScalarType.Float32, copy: true).contiguous();
+        mask.ApplyTo(MemoryMarshal.Cast<byte, float>(copy.bytes));
+        return copy;
     }
 
     /// <summary>Picks the next token from penalized logits: argmax when greedy, else warp and sample.</summary>
@@ -72,10 +110,14 @@ public sealed class LogitsPipeline : IDisposable
         var alternatives = new List<(int, float)>();
         if (top > 0)
         {
-            var (values, indices) = logprobs.topk(top);
+            var (values, indices) = logprobs.topk(Math.Min(top, (int)logprobs.shape[0]));
             var v = values.data<float>().ToArray();
             var i = indices.data<long>().ToArray();
-            for (int k = 0; k < v.Length; k++) alternatives.Add(((int)i[k], v[k]));
+            // A masked distribution may have fewer possible tokens than asked for: impossible ones are not alternatives.
+            for (int k = 0; k < v.Length; k++)
+            {
+                if (float.IsFinite(v[k])) alternatives.Add(((int)i[k], v[k]));
+            }
         }
         return new TokenLogProb(token, chosen, alternatives);
     }
