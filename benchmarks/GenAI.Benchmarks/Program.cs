@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "train" => TrainBenchmark.Run(args[1..]),
     "memory" => MemoryBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
+    "constrained" => ConstrainedBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -19,6 +20,9 @@ static int Usage()
                   (random weights): prefill of a 128-token prompt, decode tokens/s at batch 1 and 8, F32 and
                   BF16.  Options: --arch gpt2|llama, --decode-steps N (64), --repeats N (3)
           tokenizer  tokenizer.json load and encode times on the Llama 3, Qwen3 and Mistral tokenizers
+          constrained  decode tokens/s without and with response_format (a JSON schema, json_object), greedy and sampled, on
+                  the GPT-2-124M shape (GPT-2's 50257 tokens) and the Qwen2.5-0.5B shape (Qwen's 151936), and the mask time
+                  per constrained token. Options: --model gpt2|qwen|both (both), --new-tokens N (128), --repeats N (3)
           memory  peak resident memory while loading a Llama-3.2-1B-shaped BF16 checkpoint (random weights,
                   written once, 2.5 GB) in BF16 and F32, each in a fresh process.  Options: --folder DIR
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the

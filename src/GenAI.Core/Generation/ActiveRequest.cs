@@ -57,8 +57,8 @@ internal abstract class ActiveRequest : IDisposable
     /// <summary>Tokens generated so far (for metrics).</summary>
     public int GeneratedTokens { get; protected set; }
 
-    /// <summary>Tokens chosen under a constraint, and the time spent computing their masks (for metrics and the benchmark).</summary>
-    public virtual (int Tokens, TimeSpan MaskTime) ConstraintWork => (0, TimeSpan.Zero);
+    /// <summary>What constrained decoding cost this request so far (for metrics and the benchmark).</summary>
+    public virtual ConstraintWork ConstraintWork => default;
 
     /// <summary>True when the plain argmax of each row is this request's token (the engine computes it once for the batch).</summary>
     public bool UsesBatchArgmax => RowCount == 1 && Pipeline.IsPlainGreedy;

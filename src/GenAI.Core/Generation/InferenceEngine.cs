@@ -29,7 +29,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly PrefixCache? _prefixCache;
     private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
     private int _queued;
-    private long _constrainedTokens, _constraintMaskTicks;
+    private ConstraintWork _constraintWork;
+    private readonly Lock _constraintWorkGate = new();
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
 
@@ -85,11 +86,16 @@ public sealed class InferenceEngine : IDisposable
     public long KvCacheBytes => _cache.ByteCount;
 
     /// <summary>
-    /// Tokens chosen under a constraint by requests that have ended, and the time their masks took (computed or found
-    /// in the cache); the mask time per constrained token is the price of constrained decoding.
+    /// What constrained decoding cost the requests that have ended (counted when the engine removes them): mask time
+    /// per constrained token is its price per token.
     /// </summary>
-    public (long Tokens, TimeSpan MaskTime) ConstraintWork =>
-        (Interlocked.Read(ref _constrainedTokens), TimeSpan.FromTicks(Interlocked.Read(ref _constraintMaskTicks)));
+    public ConstraintWork ConstraintWork
+    {
+        get
+        {
+            lock (_constraintWorkGate) return _constraintWork;
+        }
+    }
 
     /// <summary>
     /// Validates and queues a request; the events stream as the engine produces them. Throws
@@ -371,11 +377,9 @@ public sealed class InferenceEngine : IDisposable
             {
                 _prefixCache.Store(sequence, _cache.LengthOf(active.FirstRow), _cache, active.FirstRow);
             }
-            var (constrained, maskTime) = active.ConstraintWork;
-            if (constrained > 0)
+            if (active.ConstraintWork is { Tokens: > 0 } work)
             {
-                Interlocked.Add(ref _constrainedTokens, constrained);
-                Interlocked.Add(ref _constraintMaskTicks, maskTime.Ticks);
+                lock (_constraintWorkGate) _constraintWork += work;
             }
             active.Complete();
             active.Dispose();

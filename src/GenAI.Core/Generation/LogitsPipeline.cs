@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using GenAI.Core.Generation.Constraints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -63,29 +62,37 @@ public sealed class LogitsPipeline : IDisposable
     }
 
     /// <summary>
-    /// A copy of a row of logits with every token outside <paramref name="mask"/> at -infinity (ids beyond the mask
-    /// included). When the penalties left no allowed token a finite score (a no-repeat n-gram ban on the one token the
-    /// grammar allows), the model's own scores (<paramref name="unpenalized"/>) of the allowed tokens are used, so a
-    /// constrained output never picks a disallowed token.
+    /// Sets every token outside <paramref name="mask"/> to -infinity in a row of logits (ids beyond the mask included),
+    /// in place — the row is this request's own (its row of the step's logits, or the penalties' new tensor) — in one
+    /// pass of plain .NET over the floats, which also finds the masked argmax (<paramref name="best"/>): no tensor op is
+    /// added to the step. When the penalties left no allowed token a finite score (a no-repeat n-gram ban on the one
+    /// token the grammar allows), the model's own scores (<paramref name="unpenalized"/>) of the allowed tokens are used,
+    /// so a constrained output never picks a disallowed token.
     /// </summary>
-    public static Tensor ApplyMask(Tensor penalized, Tensor unpenalized, TokenMask mask)
+    public static Tensor ApplyMask(Tensor penalized, Tensor unpenalized, TokenMask mask, out int best)
     {
-        var masked = Masked(penalized, mask);
-        if (float.IsFinite(masked.max().item<float>())) return masked;
-        masked = Masked(unpenalized, mask);
-        if (float.IsFinite(masked.max().item<float>())) return masked;
+        var masked = MaskInPlace(penalized, mask, out best);
+        if (best >= 0) return masked;
+        if (!ReferenceEquals(penalized, unpenalized))
+        {
+            masked = MaskInPlace(unpenalized, mask, out best);
+            if (best >= 0) return masked;
+        }
         // Even the model scores every allowed token -inf: any allowed token, the first.
-        int first = mask.Ids().First();
+        best = mask.Ids().First();
         masked.fill_(float.NegativeInfinity);
-        masked[first] = 0f;
+        masked[best] = 0f;
         return masked;
     }
 
-    private static Tensor Masked(Tensor logits, TokenMask mask)
+    private static Tensor MaskInPlace(Tensor logits, TokenMask mask, out int best)
     {
-        var copy = logits.to_type(ScalarType.Float32, copy: true).contiguous();
-        mask.ApplyTo(MemoryMarshal.Cast<byte, float>(copy.bytes));
-        return copy;
+        var row = logits.dtype == ScalarType.Float32 && logits.is_contiguous() && logits.device_type == DeviceType.CPU
+            ? logits
+            : logits.to(ScalarType.Float32, CPU).contiguous();
+        // A contiguous CPU tensor's bytes are its own memory (a view's from its first element).
+        best = mask.ApplyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(row.bytes));
+        return row;
     }
 
     /// <summary>Picks the next token from penalized logits: argmax when greedy, else warp and sample.</summary>

@@ -14,6 +14,7 @@ internal sealed class SamplingSequence : ActiveRequest
     private readonly StopStringMatcher _stops;
     private readonly ConstrainedOutput? _constraint;
     private int _constrainedTokens;
+    private long _constraintTicks;
 
     public SamplingSequence(GenerationRequest request, TextTokenizer tokenizer, IReadOnlyList<int> eosTokenIds, Device device,
         ChannelWriter<GenerationEvent> events, CancellationToken cancellation)
@@ -25,7 +26,9 @@ internal sealed class SamplingSequence : ActiveRequest
         if (Parameters.Constraint is { } constraint) _constraint = new ConstrainedOutput(constraint, tokenizer, EndTokens);
     }
 
-    public override (int Tokens, TimeSpan MaskTime) ConstraintWork => (_constrainedTokens, _constraint?.MaskTime ?? TimeSpan.Zero);
+    public override ConstraintWork ConstraintWork =>
+        _constraint is null ? default : new ConstraintWork(_constrainedTokens, TimeSpan.FromTicks(_constraintTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+            _constraint.MaskTime, _constraint.MasksComputed);
 
     public override int RowCount => 1;
 
@@ -38,10 +41,13 @@ internal sealed class SamplingSequence : ActiveRequest
         int token;
         TokenLogProb? logProb = null;
         var constrained = _constraint?.State;
+        int? batchArgmax = UsesBatchArgmax && argmax is not null ? (int)argmax[FirstRow] : null;
         // A constrained greedy row takes the batch's argmax when its grammar allows it: then it is the masked argmax too.
-        if (UsesBatchArgmax && argmax is not null && (constrained is null || constrained.IsAllowed((int)argmax[FirstRow])))
+        long started = constrained is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        long modelTicks = 0; // the sampler's own work inside a constrained choice, which is not the constraint's
+        if (batchArgmax is int candidate && (constrained is null || constrained.IsAllowed(candidate)))
         {
-            token = (int)argmax[FirstRow];
+            token = candidate;
         }
         else
         {
@@ -52,16 +58,18 @@ internal sealed class SamplingSequence : ActiveRequest
             {
                 token = Pipeline.Choose(penalized);
             }
-            else if (!ChooseConstrained(constrained, row, ref penalized, out token))
+            else if (!ChooseConstrained(constrained, row, batchArgmax, ref penalized, out token, ref modelTicks))
             {
-                IsFinished = true;
-                Complete(new GenerationFailedException("the model's vocabulary has no token that continues the constrained output"));
-                return null;
+                return Fail("the model's vocabulary has no token that continues the constrained output");
             }
             logProb = Pipeline.LogProbs(penalized, token);
         }
-        if (constrained is not null) _constrainedTokens++;
-        _constraint?.Observe(token);
+        if (_constraint?.Observe(token) == false) return Fail($"token {token} was chosen but the constraint does not allow it");
+        if (constrained is not null)
+        {
+            _constrainedTokens++;
+            _constraintTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started - modelTicks;
+        }
 
         _sequence.Add(token);
         _outputCounts[token] = _outputCounts.GetValueOrDefault(token) + 1;
@@ -95,23 +103,38 @@ internal sealed class SamplingSequence : ActiveRequest
     }
 
     /// <summary>
-    /// The constrained choice: a greedy pick is checked alone first (the whole mask is needed only when the grammar
-    /// refuses it); otherwise the row is masked to the allowed tokens (<see cref="LogitsPipeline.ApplyMask"/>) and the
-    /// pipeline samples from it. False when no token is allowed.
+    /// The constrained choice: a greedy pick is checked alone first (<paramref name="refusedArgmax"/> is the batch's
+    /// argmax when the grammar already refused it), and the whole mask is built only when the grammar refuses it; the
+    /// row is then masked to the allowed tokens (<see cref="LogitsPipeline.ApplyMask"/>, which also gives the greedy
+    /// token) and a sampled request samples from it. False when no token is allowed.
     /// </summary>
-    private bool ChooseConstrained(JsonConstraintState state, Tensor row, ref Tensor penalized, out int token)
+    private bool ChooseConstrained(JsonConstraintState state, Tensor row, int? refusedArgmax, ref Tensor penalized, out int token, ref long samplerTicks)
     {
-        if (Parameters.IsGreedy && Parameters.LogProbs is null)
+        bool greedy = Parameters.IsGreedy;
+        long start;
+        if (greedy && Parameters.LogProbs is null && refusedArgmax is null)
         {
+            start = System.Diagnostics.Stopwatch.GetTimestamp();
             token = Pipeline.Choose(penalized);
+            samplerTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
             if (state.IsAllowed(token)) return true;
         }
         var mask = state.AllowedTokens();
         token = -1;
         if (mask.IsEmpty) return false;
-        penalized = LogitsPipeline.ApplyMask(penalized, row, mask);
-        token = Pipeline.Choose(penalized);
+        penalized = LogitsPipeline.ApplyMask(penalized, row, mask, out int best);
+        start = System.Diagnostics.Stopwatch.GetTimestamp();
+        token = greedy ? best : Pipeline.Choose(penalized);
+        samplerTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
         return true;
+    }
+
+    /// <summary>Ends this request alone with an error (the rest of the batch goes on).</summary>
+    private int[]? Fail(string message)
+    {
+        IsFinished = true;
+        Complete(new GenerationFailedException(message));
+        return null;
     }
 
     private void Finish(int token, TokenLogProb? logProb, string text, FinishReason reason)

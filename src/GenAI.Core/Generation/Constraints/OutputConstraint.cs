@@ -34,6 +34,7 @@ internal sealed class ConstrainedOutput
     private readonly TextTokenizer _tokenizer;
     private readonly IReadOnlyCollection<int> _endTokens;
     private TimeSpan _finishedMaskTime;
+    private int _finishedMasksComputed;
 
     public ConstrainedOutput(OutputConstraint constraint, TextTokenizer tokenizer, IReadOnlyCollection<int> endTokens)
     {
@@ -49,18 +50,25 @@ internal sealed class ConstrainedOutput
     /// <summary>True when the whole output is the value.</summary>
     public bool IsWholeOutput => !_constraint.IsTriggered;
 
-    /// <summary>Time spent computing masks for this output.</summary>
+    /// <summary>Time spent on masks for this output (computed or found in the cache).</summary>
     public TimeSpan MaskTime => _finishedMaskTime + (State?.MaskTime ?? TimeSpan.Zero);
 
-    /// <summary>Moves past the chosen token: advances the value, or starts it after a trigger, or ends it (triggered) once complete.</summary>
-    public void Observe(int token)
+    /// <summary>Masks this output had to compute (not found in the tokenizer's cache).</summary>
+    public int MasksComputed => _finishedMasksComputed + (State?.MasksComputed ?? 0);
+
+    /// <summary>
+    /// Moves past the chosen token: advances the value, or starts it after a trigger, or ends it (triggered) once
+    /// complete. False when the value does not allow the token (which masking prevents; the caller fails the output).
+    /// </summary>
+    public bool Observe(int token)
     {
         if (State is { } state)
         {
-            if (!state.TryAdvance(token)) throw new InvalidOperationException($"token {token} was chosen but the constraint does not allow it");
+            if (!state.TryAdvance(token)) return false;
             if (_constraint.IsTriggered && state.IsComplete)
             {
                 _finishedMaskTime += state.MaskTime;
+                _finishedMasksComputed += state.MasksComputed;
                 State = null;
             }
         }
@@ -69,5 +77,6 @@ internal sealed class ConstrainedOutput
             // Inside a triggered value EOS is not allowed: the call must be complete before the output may end.
             State = _constraint.Json.Start(_tokenizer, [], _constraint.LeadingWhitespace);
         }
+        return true;
     }
 }

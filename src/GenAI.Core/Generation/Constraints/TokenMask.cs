@@ -76,16 +76,18 @@ public sealed class TokenMask
 
     /// <summary>
     /// Sets every logit whose id is not in the set to -infinity (ids at or beyond <see cref="Size"/> included): a row of
-    /// any length, such as a model that scores more ids than its tokenizer has.
+    /// any length, such as a model that scores more ids than its tokenizer has. Returns the allowed id with the highest
+    /// finite logit (the first of equals, as argmax picks it), or -1 when every allowed logit is -infinity.
     /// </summary>
-    public void ApplyTo(Span<float> logits)
+    public int ApplyTo(Span<float> logits)
     {
         int covered = Math.Min(logits.Length, Size);
+        int best = -1;
+        float bestValue = float.NegativeInfinity;
         int w = 0;
         for (int start = 0; start < covered; start += 64, w++)
         {
             ulong word = _words[w];
-            if (word == ulong.MaxValue) continue;
             int end = Math.Min(start + 64, covered);
             if (word == 0)
             {
@@ -95,9 +97,15 @@ public sealed class TokenMask
             for (int id = start; id < end; id++)
             {
                 if ((word & (1UL << (id - start))) == 0) logits[id] = float.NegativeInfinity;
+                else if (logits[id] > bestValue)
+                {
+                    bestValue = logits[id];
+                    best = id;
+                }
             }
         }
         if (logits.Length > covered) logits[covered..].Fill(float.NegativeInfinity);
+        return best;
     }
 
     internal TokenMask Freeze()

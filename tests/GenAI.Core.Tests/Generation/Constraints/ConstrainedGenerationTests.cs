@@ -204,9 +204,14 @@ public sealed class ConstrainedGenerationTests(ConstrainedGenerationTests.Models
         var e = Assert.Throws<InvalidGenerationRequestException>(() => engine.Submit(request));
         Assert.Equal("response_format", e.Parameter);
 
-        var chars = CharTokenizer.FromCorpus("abc \n");
-        var state = JsonConstraint.AnyObject().Start(chars, []);
-        Assert.True(state.AllowedTokens().IsEmpty); // no '{' in the vocabulary: the engine's Validate refuses such requests
+        // A character vocabulary without '{' (Shakespeare's) cannot begin an object: refused before anything runs.
+        using var chars = new InferenceEngine(models.Get("gpt2-tiny").Model, CharTokenizer.FromCorpus("abc \n"));
+        var refused = Assert.Throws<InvalidGenerationRequestException>(() => chars.Submit(new GenerationRequest
+        {
+            PromptTokens = [0, 1], Parameters = Constrained(JsonConstraint.AnyObject(), 20),
+        }));
+        Assert.Equal("response_format", refused.Parameter);
+        Assert.Contains("vocabulary", refused.Reason);
     }
 
     [Fact]

@@ -123,3 +123,30 @@ public sealed class TokenMaskTests
         Assert.Equal(1, second.MasksRequested);
     }
 }
+
+/// <summary>Masking a row of the step's logits: in place, only that row, and the masked argmax found on the way.</summary>
+public sealed class ApplyMaskTests
+{
+    [Fact]
+    public void MasksTheRowInPlaceAndFindsTheBestAllowedToken()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var batch = TorchSharp.torch.tensor(new float[] { 5, 1, 2, 3, 4, /* row 1 */ 9, 8, 7, 6, float.NegativeInfinity, /* row 2 */ 1, 1, 1, 1, 1 }, [3, 5]);
+        var row = batch.narrow(0, 1, 1)[0];
+        var mask = new TokenMask(4); // a tokenizer smaller than the model's rows: id 4 is never allowed
+        mask.Set(1);
+        mask.Set(3);
+        var masked = GenAI.Core.Generation.LogitsPipeline.ApplyMask(row, row, mask, out int best);
+        Assert.Equal(1, best);
+        Assert.Equal(new[] { float.NegativeInfinity, 8, float.NegativeInfinity, 6, float.NegativeInfinity }, masked.data<float>().ToArray());
+        Assert.Equal(new float[] { 5, 1, 2, 3, 4 }, batch[0].data<float>().ToArray());
+        Assert.Equal(new float[] { 1, 1, 1, 1, 1 }, batch[2].data<float>().ToArray());
+        Assert.Equal(masked.data<float>().ToArray(), batch[1].data<float>().ToArray()); // the row itself, not a copy
+
+        // Penalties that ban every allowed token fall back to the model's own scores.
+        var banned = TorchSharp.torch.tensor(new[] { 0f, float.NegativeInfinity, 0, float.NegativeInfinity, 0 });
+        var model = TorchSharp.torch.tensor(new[] { 0f, 2, 0, 3, 0 });
+        GenAI.Core.Generation.LogitsPipeline.ApplyMask(banned, model, mask, out best);
+        Assert.Equal(3, best);
+    }
+}
