@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "memory" => MemoryBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     "quantization" => QuantizationQualityBenchmark.Run(args[1..]),
+    "constrained" => ConstrainedBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -27,6 +28,9 @@ static int Usage()
                   shaped random weights: top-1 agreement over every position and the largest |log-prob difference|,
                   for one forward pass and token by token (VNNI and portable decode kernels).  Options: --tokens N (48)
           tokenizer  tokenizer.json load and encode times on the Llama 3, Qwen3 and Mistral tokenizers
+          constrained  decode tokens/s without and with response_format (a JSON schema, json_object), greedy and sampled, on
+                  the GPT-2-124M shape (GPT-2's 50257 tokens) and the Qwen2.5-0.5B shape (Qwen's 151936), and the mask time
+                  per constrained token. Options: --model gpt2|qwen|both (both), --new-tokens N (128), --repeats N (3)
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
                   Options: --prompt N (128), --new-tokens N (128)

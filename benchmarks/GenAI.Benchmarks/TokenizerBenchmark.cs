@@ -42,7 +42,7 @@ internal static class TokenizerBenchmark
     }
 
     // The repository keeps each tokenizer gzipped beside its config (tests/fixtures/README.md).
-    private static string Unpack(string name)
+    internal static string Unpack(string name)
     {
         string source = Path.Combine(Paths.RepoRoot, "tests", "fixtures", "tokenizers", name);
         string folder = Directory.CreateTempSubdirectory("genai-tokenizer-" + name + "-").FullName;

@@ -57,6 +57,9 @@ internal abstract class ActiveRequest : IDisposable
     /// <summary>Tokens generated so far (for metrics).</summary>
     public int GeneratedTokens { get; protected set; }
 
+    /// <summary>What constrained decoding cost this request so far (for metrics and the benchmark).</summary>
+    public virtual ConstraintWork ConstraintWork => default;
+
     /// <summary>True when the plain argmax of each row is this request's token (the engine computes it once for the batch).</summary>
     public bool UsesBatchArgmax => RowCount == 1 && Pipeline.IsPlainGreedy;
 

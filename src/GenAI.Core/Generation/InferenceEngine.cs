@@ -29,6 +29,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly PrefixCache? _prefixCache;
     private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
     private int _queued;
+    private ConstraintWork _constraintWork;
+    private readonly Lock _constraintWorkGate = new();
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
 
@@ -84,6 +86,18 @@ public sealed class InferenceEngine : IDisposable
     public long KvCacheBytes => _cache.ByteCount;
 
     /// <summary>
+    /// What constrained decoding cost the requests that have ended (counted when the engine removes them): mask time
+    /// per constrained token is its price per token.
+    /// </summary>
+    public ConstraintWork ConstraintWork
+    {
+        get
+        {
+            lock (_constraintWorkGate) return _constraintWork;
+        }
+    }
+
+    /// <summary>
     /// Validates and queues a request; the events stream as the engine produces them. Throws
     /// <see cref="InvalidGenerationRequestException"/> for a request that cannot run and <see cref="EngineBusyException"/>
     /// when the queue is full — both before anything is queued. Cancelling <paramref name="cancellation"/> (or
@@ -117,6 +131,16 @@ public sealed class InferenceEngine : IDisposable
         {
             int token = request.PromptTokens[i];
             if (token < 0 || token >= vocab) throw new InvalidGenerationRequestException("prompt", $"prompt token {i} is {token}, outside this model's vocabulary [0, {vocab})");
+        }
+        if (request.Parameters.Constraint is { } constraint)
+        {
+            // The tokenizer's index is built here, on the caller's thread, not on the engine's; and a vocabulary that
+            // cannot even begin the value (a small character vocabulary without '{') is refused before anything runs.
+            constraint.Json.Prepare(_tokenizer);
+            if (!constraint.IsTriggered && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
+            {
+                throw new InvalidGenerationRequestException(constraint.Parameter, "this model's vocabulary has no token that can begin the constrained output");
+            }
         }
     }
 
@@ -352,6 +376,10 @@ public sealed class InferenceEngine : IDisposable
             if (active.IsFinished && active.Sequence is { } sequence && _prefixCache is not null)
             {
                 _prefixCache.Store(sequence, _cache.LengthOf(active.FirstRow), _cache, active.FirstRow);
+            }
+            if (active.ConstraintWork is { Tokens: > 0 } work)
+            {
+                lock (_constraintWorkGate) _constraintWork += work;
             }
             active.Complete();
             active.Dispose();

@@ -17,7 +17,10 @@ public static class CompletionsEndpoints
             .WithSummary("Complete a prompt (OpenAI-compatible)")
             .WithDescription("Greedy (temperature 0), sampling, or beam search (use_beam_search / num_beams) with Hugging Face semantics. " +
                              "stream: true answers text/event-stream chunks ending with data: [DONE]. Log-probs are on the distribution " +
-                             "after repetition/presence/frequency penalties and logit_bias, before temperature and top-k/top-p/min-p.")
+                             "after repetition/presence/frequency penalties and logit_bias, before temperature and top-k/top-p/min-p. " +
+                             "response_format (json_object / json_schema) constrains the completion to a JSON value by masking the tokens that " +
+                             "cannot continue one, after the penalties and before temperature; log-probs are then those of the masked distribution. " +
+                             "It is refused with beam search.")
             .Accepts<CompletionRequest>("application/json")
             .Produces<CompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)

@@ -45,7 +45,7 @@ internal static class PythonText
 
     private static void WriteRepr(StringBuilder b, object? value)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         switch (value)
         {
             case null: b.Append("None"); break;
@@ -206,7 +206,7 @@ internal static class PythonText
 
     private static void WriteJson(StringBuilder b, object? value, JsonStyle style, int level)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         switch (value)
         {
             case null: b.Append("null"); break;

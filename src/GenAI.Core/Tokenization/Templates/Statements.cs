@@ -52,7 +52,7 @@ internal abstract class Node(int line)
 
     public Flow Execute(Frame frame, StringBuilder output)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack(); // deep recursion fails as a template error, not a crash
+        using var nesting = NestingGuard.Enter(); // deep recursion fails as a template error, not a crash
         try
         {
             return Run(frame, output);

@@ -157,7 +157,7 @@ internal static class Values
 
     public static bool Equal(object? a, object? b)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         (a, b) = (Plain(a), Plain(b));
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (IsNumber(a) && IsNumber(b))
@@ -190,7 +190,7 @@ internal static class Values
     /// <summary>Python's ordering (&lt; &lt;= &gt; &gt;=): numbers, strings by code point, lists and tuples item by item.</summary>
     public static int Order(object? a, object? b, string op)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         (a, b) = (Plain(a), Plain(b));
         if (a is Undefined ua) throw ua.Fail();
         if (b is Undefined ub) throw ub.Fail();
