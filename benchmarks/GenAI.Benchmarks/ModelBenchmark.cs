@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GenAI.Core.Models;
 using GenAI.Core.Models.Gpt2;
+using GenAI.Core.Models.Kernels;
 using GenAI.Core.Models.Llama;
 using GenAI.Core.Runtime;
 using TorchSharp;
@@ -10,7 +11,8 @@ namespace GenAI.Benchmarks;
 
 /// <summary>
 /// Raw model speed: a GPT-2-124M-shaped (<c>--arch gpt2</c>) or SmolLM2-360M-shaped (<c>--arch llama</c>) model with
-/// random weights, prefill of a 128-token prompt and decode tokens/s with the KV cache at batch 1 and 8, in F32 and BF16.
+/// random weights, prefill of a 128-token prompt and decode tokens/s with the KV cache at batch 1 and 8, in F32 and BF16,
+/// then with int8 (Q8_0) weights: float32 activations on the VNNI and the portable decode kernel, and bfloat16 activations.
 /// </summary>
 internal static class ModelBenchmark
 {
@@ -28,6 +30,7 @@ internal static class ModelBenchmark
         int decodeSteps = options.Int("decode-steps", 64);
         int repeats = options.Int("repeats", 3);
         string arch = options.String("arch", "gpt2");
+        bool floatRows = options.String("weights", "all") != "int8";
         TorchRuntime.EnsureAvailable();
         var (shape, model) = arch switch
         {
@@ -40,16 +43,37 @@ internal static class ModelBenchmark
         model.eval();
         Console.WriteLine($"{shape} shape ({model.Config.ArchitectureName}): {model.ParameterCount / 1e6:F1}M parameters, {get_num_threads()} threads, " +
                           $"prompt {PromptLength} tokens, {decodeSteps} decode steps, best of {repeats}");
-        Console.WriteLine($"{"dtype",-6} {"prefill ms",11} {"b1 tok/s",9} {"b1 ms/tok",10} {"b8 tok/s",9} {"b8 ms/step",11}");
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        Console.WriteLine($"{"weights",-12} {"prefill ms",11} {"b1 tok/s",9} {"b1 ms/tok",10} {"b8 tok/s",9} {"b8 ms/step",11} {"weights MB",11}");
+        if (floatRows)
         {
-            if (dtype != model.DType) model.to(dtype);
+            Row("F32", model, ScalarType.Float32, null, repeats, decodeSteps);
+            Row("BF16", model, ScalarType.BFloat16, null, repeats, decodeSteps);
+            model.to(ScalarType.Float32);
+        }
+        model.Quantize();
+        if (SkinnyMatmul.VnniSupported) Row("int8 VNNI", model, ScalarType.Float32, Int8KernelPath.Vnni, repeats, decodeSteps);
+        Row("int8 port.", model, ScalarType.Float32, Int8KernelPath.Portable, repeats, decodeSteps);
+        Row("int8 bf16act", model, ScalarType.BFloat16, null, repeats, decodeSteps);
+        return 0;
+    }
+
+    /// <summary>One line of the table: the model in <paramref name="dtype"/> (int8 weights stay int8) on the given int8 path.</summary>
+    private static void Row(string label, CausalLanguageModel model, ScalarType dtype, Int8KernelPath? path, int repeats, int decodeSteps)
+    {
+        if (dtype != model.DType) model.to(dtype);
+        var before = SkinnyMatmul.Int8Path;
+        if (path is { } p) SkinnyMatmul.Int8Path = p;
+        try
+        {
             var figures = Measure(model, decodeSteps, repeats);
             double batch1 = figures.Batch1TokensPerSecond.Best, batch8 = figures.Batch8TokensPerSecond.Best;
-            Console.WriteLine($"{(dtype == ScalarType.Float32 ? "F32" : "BF16"),-6} {figures.PrefillMilliseconds.Best,11:F1} {batch1,9:F1} " +
-                              $"{1e3 / batch1,10:F2} {batch8,9:F1} {8e3 / batch8,11:F2}");
+            Console.WriteLine($"{label,-12} {figures.PrefillMilliseconds.Best,11:F1} {batch1,9:F1} {1e3 / batch1,10:F2} " +
+                              $"{batch8,9:F1} {8e3 / batch8,11:F2} {model.WeightBytes / 1e6,11:F0}");
         }
-        return 0;
+        finally
+        {
+            SkinnyMatmul.Int8Path = before;
+        }
     }
 
     /// <summary>

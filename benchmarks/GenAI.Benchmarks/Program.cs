@@ -8,6 +8,9 @@ return args.FirstOrDefault() switch
     "load" => LoadBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "memory" => MemoryBenchmark.Run(args[1..]),
+    "tokenizer" => TokenizerBenchmark.Run(args[1..]),
+    "quantization" => QuantizationQualityBenchmark.Run(args[1..]),
+    "constrained" => ConstrainedBenchmark.Run(args[1..]),
     "llamacpp" => LlamaCppBenchmark.Run(args[1..]),
     _ => Usage(),
 };
@@ -17,10 +20,19 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project benchmarks/GenAI.Benchmarks -- <benchmark> [options]
           model   GPT-2-124M-shaped (--arch gpt2, the default) or SmolLM2-360M-shaped (--arch llama) model
-                  (random weights): prefill of a 128-token prompt, decode tokens/s at batch 1 and 8, F32 and
-                  BF16.  Options: --arch gpt2|llama, --decode-steps N (64), --repeats N (3)
-          memory  peak resident memory while loading a Llama-3.2-1B-shaped BF16 checkpoint (random weights,
-                  written once, 2.5 GB) in BF16 and F32, each in a fresh process.  Options: --folder DIR
+                  (random weights): prefill of a 128-token prompt, decode tokens/s at batch 1 and 8, F32, BF16 and
+                  int8 (Q8_0: VNNI and portable kernels with F32 activations, and with BF16 activations).
+                  Options: --arch gpt2|llama, --decode-steps N (64), --repeats N (3), --weights all|int8
+          memory  resident memory after and peak while loading a Llama-3.2-1B-shaped BF16 checkpoint (random
+                  weights, written once, 2.5 GB) in BF16, F32, int8 (rest F32) and int8 (rest BF16), each in a fresh
+                  process.  Options: --folder DIR, --loads bfloat16,float32,int8,int8-bfloat16
+          quantization  int8 (Q8_0) against float32 on every fixture model and on GPT-2-124M- and SmolLM2-360M-
+                  shaped random weights: top-1 agreement over every position and the largest |log-prob difference|,
+                  for one forward pass and token by token (VNNI and portable decode kernels).  Options: --tokens N (48)
+          tokenizer  tokenizer.json load and encode times on the Llama 3, Qwen3 and Mistral tokenizers
+          constrained  decode tokens/s without and with response_format (a JSON schema, json_object), greedy and sampled, on
+                  the GPT-2-124M shape (GPT-2's 50257 tokens) and the Qwen2.5-0.5B shape (Qwen's 151936), and the mask time
+                  per constrained token. Options: --model gpt2|qwen|both (both), --new-tokens N (128), --repeats N (3)
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
                   Options: --prompt N (128), --new-tokens N (128)

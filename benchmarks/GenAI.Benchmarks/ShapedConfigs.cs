@@ -44,9 +44,18 @@ internal static class ShapedConfigs
          "tie_word_embeddings": true, "hidden_act": "silu", "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009], "torch_dtype": "bfloat16"}
         """);
 
-    private static LlamaConfig Parse(string json)
+    /// <summary>Qwen/Qwen2.5-0.5B: 24 layers, 896 wide, 14 query heads sharing 2 key/value heads, q/k/v biases, tied, vocabulary 151936.</summary>
+    public static LlamaConfig Qwen25_05B() => Parse("""
+        {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936, "hidden_size": 896,
+         "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
+         "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": true,
+         "hidden_act": "silu", "bos_token_id": 151643, "eos_token_id": 151645, "torch_dtype": "bfloat16",
+         "use_sliding_window": false, "sliding_window": 32768, "max_window_layers": 21}
+        """, LlamaFamily.Qwen2);
+
+    private static LlamaConfig Parse(string json, LlamaFamily? family = null)
     {
         using var document = JsonDocument.Parse(json);
-        return (LlamaConfig)LlamaFamily.Llama.ParseConfig(new ConfigReader("config.json", document.RootElement));
+        return (LlamaConfig)(family ?? LlamaFamily.Llama).ParseConfig(new ConfigReader("config.json", document.RootElement));
     }
 }

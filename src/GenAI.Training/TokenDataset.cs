@@ -38,7 +38,8 @@ public sealed class TokenDataset : IDisposable
     /// <summary>
     /// The token stream of <paramref name="train"/>; <paramref name="validation"/> is the validation split, or, when
     /// null, the last 10% of that stream is. Document text is encoded as ordinary text (special-token spellings in it
-    /// stay text) unless a chat template wrote it; the separator is EOS.
+    /// stay text) after the tokenizer's BOS, unless a chat template wrote it (then its special tokens count); EOS ends
+    /// each document.
     /// </summary>
     public static TokenDataset FromDocuments(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
     {
@@ -50,12 +51,17 @@ public sealed class TokenDataset : IDisposable
 
     private static long[] Stream(IReadOnlyList<TrainingDocument> documents, TextTokenizer tokenizer)
     {
+        // Text documents start as a prompt does when served (the BOS the tokenizer puts before one, if any); a chat
+        // template writes its own. Each document ends with EOS unless the template already ended it with one.
+        var bos = tokenizer.EncodePrompt("", addSpecialTokens: true);
         var tokens = new List<long>();
         foreach (var document in documents)
         {
+            if (!document.FromTemplate) tokens.AddRange(bos.Select(id => (long)id));
             var ids = document.FromTemplate ? tokenizer.EncodeWithSpecialTokens(document.Text) : tokenizer.Encode(document.Text);
             foreach (int id in ids) tokens.Add(id);
-            if (tokenizer.EosTokenId is int eos) tokens.Add(eos);
+            bool ended = document.FromTemplate && tokenizer.EosToken is string eos && document.Text.TrimEnd().EndsWith(eos, StringComparison.Ordinal);
+            if (tokenizer.EosTokenId is int eosId && !ended) tokens.Add(eosId);
         }
         return tokens.ToArray();
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GenAI.Core.Tokenization;
 
 namespace GenAI.Training;
@@ -123,31 +124,31 @@ public static class TrainingData
         throw new LineException("unknown shape: expected {\"text\": ...}, {\"prompt\": ..., \"completion\": ...} or {\"messages\": [...]}");
     }
 
-    // The conversation up to its last reply as the model sees a prompt, then that reply, as generation would write it.
+    // The whole conversation as the template writes a finished one (add_generation_prompt false): the reply with the
+    // template's own end of turn, as the model must learn to write it.
     private static string Chat(JsonElement messages, ChatTemplate chatTemplate)
     {
         if (messages.ValueKind != JsonValueKind.Array) throw new LineException($"'messages' must be an array, not {Kind(messages)}");
-        var turns = new List<ChatTurn>();
+        var turns = new List<JsonObject>();
         int index = 0;
         foreach (var message in messages.EnumerateArray())
         {
             if (message.ValueKind != JsonValueKind.Object) throw new LineException($"'messages[{index}]' must be an object, not {Kind(message)}");
-            turns.Add(new ChatTurn(String(message, "role", allowEmpty: false, $"messages[{index}]."), String(message, "content", allowEmpty: true, $"messages[{index}].")));
+            String(message, "role", allowEmpty: false, $"messages[{index}].");
+            String(message, "content", allowEmpty: true, $"messages[{index}].");
+            turns.Add(JsonObject.Create(message.Clone())!);
             index++;
         }
-        if (turns.Count == 0 || turns[^1].Role != "assistant") throw new LineException("'messages' must end with an assistant message (the reply to learn)");
-        if (turns[^1].Content.Trim().Length == 0) throw new LineException($"'messages[{turns.Count - 1}].content' must not be empty");
-        string prompt;
+        if (turns.Count == 0 || (string?)turns[^1]["role"] != "assistant") throw new LineException("'messages' must end with an assistant message (the reply to learn)");
+        if (((string?)turns[^1]["content"])!.Trim().Length == 0) throw new LineException($"'messages[{turns.Count - 1}].content' must not be empty");
         try
         {
-            prompt = chatTemplate.Render(turns.Take(turns.Count - 1));
+            return chatTemplate.Render(turns, new ChatRenderOptions { AddGenerationPrompt = false });
         }
         catch (ArgumentException e)
         {
             throw new LineException(e.Message, e);
         }
-        // The default template ends with "Assistant:" and writes "Assistant: reply"; a model's template ends where the reply starts.
-        return chatTemplate.IsModelTemplate ? prompt + turns[^1].Content : prompt + " " + turns[^1].Content.Trim() + "\n";
     }
 
     private static string String(JsonElement owner, string name, bool allowEmpty, string prefix = "")

@@ -40,12 +40,11 @@ internal static class TrainCommand
         options.Validate();
         TorchRuntime.EnsureAvailable(spinningWorkers: true);
 
-        var chatTemplate = init is null ? null : ChatTemplate.Load(init);
+        var initTokenizer = init is null ? null : TokenizerLoader.Load(init);
+        var chatTemplate = init is null ? null : ChatTemplate.Load(init, initTokenizer);
         var trainDocuments = TrainingData.ReadDocuments(data, chatTemplate);
         var validationDocuments = validation is null ? null : TrainingData.ReadDocuments(validation, chatTemplate);
-        TextTokenizer tokenizer = init is null
-            ? CharTokenizer.FromCorpus(string.Concat(trainDocuments.Concat(validationDocuments ?? [])))
-            : TokenizerLoader.Load(init);
+        TextTokenizer tokenizer = initTokenizer ?? CharTokenizer.FromCorpus(string.Concat(trainDocuments.Concat(validationDocuments ?? [])));
         using var model = init is null ? Trainer.CreateModel(options, tokenizer) : ModelLoader.Load(init, new ModelLoadOptions { Device = "cpu" });
         using var dataset = TokenDataset.FromDocuments(trainDocuments, validationDocuments, tokenizer);
         var progress = TrainingProgressWriter.ForConsole();

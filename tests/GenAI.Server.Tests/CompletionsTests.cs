@@ -143,12 +143,19 @@ public sealed class CompletionsTests(ServerFactory factory) : IClassFixture<Serv
         Assert.Equal("ready", (await Http.GetAsync(client, "/health/ready")).Body.GetProperty("status").GetString());
 
         await Http.PostAsync(client, "/v1/completions", """{"prompt": "Hi", "max_tokens": 2}""");
+        // A prompt of more than one 16-token block, twice: the second reads its start from the prefix cache.
+        string repeated = """{"prompt": "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness", "max_tokens": 2}""";
+        await Http.PostAsync(client, "/v1/completions", repeated);
+        await Http.PostAsync(client, "/v1/completions", repeated);
         string metrics = await client.GetStringAsync("/metrics");
         foreach (string name in new[] { "genai_requests_total", "genai_prompt_tokens_total", "genai_completion_tokens_total",
-                     "genai_time_to_first_token_seconds", "genai_inter_token_latency_seconds", "genai_queue_depth", "genai_batch_size" })
+                     "genai_time_to_first_token_seconds", "genai_inter_token_latency_seconds", "genai_queue_depth", "genai_batch_size",
+                     "genai_prefill_prompts_per_pass", "genai_prefix_cache_hit_rate", "genai_prefix_cache_bytes" })
         {
             Assert.Contains(name, metrics);
         }
+        var hits = System.Text.RegularExpressions.Regex.Match(metrics, @"genai_prefix_cache_hit_tokens\{model=""gpt2-tiny""\} (\d+)");
+        Assert.True(hits.Success && long.Parse(hits.Groups[1].Value) >= 16, "the repeated prompt's start came from the prefix cache");
 
         string swagger = await client.GetStringAsync("/swagger/v1/swagger.json");
         foreach (string path in new[] { "/v1/completions", "/v1/chat/completions", "/v1/models", "/tokenize", "/health/ready", "CompletionRequest", "max_tokens" })

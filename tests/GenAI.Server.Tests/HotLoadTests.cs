@@ -19,6 +19,26 @@ public sealed class HotLoadTests : IDisposable
     private static int Number(string revision) => int.Parse(revision["rev-".Length..]);
 
     [Fact]
+    public async Task ALlamaFamilyModelPublishedWhileServingIsHotLoaded()
+    {
+        var repository = new ModelRepository(Root);
+        repository.Publish("chat", TestPaths.DecoderModel("qwen3-tiny")); // checked: loads, tokenizer and template, finite logits
+        using var factory = ServerFactory.With(new() { ["GenAI:Models:0"] = "", ["GenAI:ModelsRoot"] = Root, ["GenAI:ModelsPollSeconds"] = "1" });
+        using var client = await factory.ReadyClientAsync();
+        string chat = """{"model": "chat", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0}""";
+        var (status, first) = await Http.PostAsync(client, "/v1/chat/completions", chat);
+        Assert.Equal(200, status);
+        Assert.Equal("rev-0001", first.GetProperty("system_fingerprint").GetString());
+
+        // A sharded Phi-3 revision of the same model name replaces it; a request after the publish runs on it.
+        repository.Publish("chat", TestPaths.DecoderModel("phi3-tiny"));
+        var (_, second) = await Http.PostAsync(client, "/v1/chat/completions", chat);
+        Assert.Equal("rev-0002", second.GetProperty("system_fingerprint").GetString());
+        var (_, card) = await Http.GetAsync(client, "/v1/models/chat");
+        Assert.Equal("Phi3ForCausalLM", card.GetProperty("architecture").GetString());
+    }
+
+    [Fact]
     public async Task ThreePublishesUnderStreamingLoadFailNoRequestAndACorruptRevisionIsRejected()
     {
         var repository = new ModelRepository(Root);

@@ -96,6 +96,40 @@ public sealed class OpenAiSdkEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChatResponseFormatWithAJsonSchemaAnswersAValidatingObject()
+    {
+        // The fixture's 128 positions hold a short chat and a small schema's value (at most ~45 bytes).
+        const string Schema = """
+            {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}, "confidence": {"type": "integer", "minimum": 0, "maximum": 10},
+             "note": {"type": ["string", "null"], "maxLength": 4}}, "required": ["answer", "confidence", "note"], "additionalProperties": false}
+            """;
+        ChatClient chat = _client.GetChatClient("qwen3-tiny");
+        foreach (long seed in new long[] { 1, 2, 3 })
+        {
+            var options = new ChatCompletionOptions
+            {
+                ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("verdict", BinaryData.FromString(Schema), jsonSchemaIsStrict: true),
+                Temperature = 1.0f, Seed = seed, MaxOutputTokenCount = 90,
+            };
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Is it raining?")], options);
+            Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+            StructuredOutputTests.AssertValidates(completion.Content[0].Text, Schema);
+        }
+
+        var json = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), MaxOutputTokenCount = 20, Temperature = 0 };
+        ChatCompletion any = await chat.CompleteChatAsync([new UserChatMessage("Hi")], json);
+        Assert.StartsWith("{", any.Content[0].Text);
+
+        var unsupported = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("bad", BinaryData.FromString("""{"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 2}}}""")),
+        };
+        var e = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("Hi")], unsupported));
+        Assert.Equal(400, e.Status);
+        Assert.Contains("response_format.json_schema.schema.properties.n: keyword 'multipleOf' is not supported", e.Message);
+    }
+
+    [Fact]
     public async Task WrongKeyIsRejected()
     {
         var client = new OpenAIClient(new ApiKeyCredential("wrong"), new OpenAIClientOptions { Endpoint = new Uri(_server.BaseAddress, "/v1") });

@@ -45,7 +45,8 @@ public sealed class TrainingDataTests : IDisposable
             {"chat_template": "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</{{ m['role'] }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"}
             """);
         string path = Write("chat.jsonl", """{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}""");
-        Assert.Equal([new TrainingDocument("<user>Hi</user><assistant>Hello.", FromTemplate: true)], TrainingData.ReadDocuments(path, ChatTemplate.Load(model)));
+        // The whole conversation as the template writes a finished one: the reply with the template's end of turn.
+        Assert.Equal([new TrainingDocument("<user>Hi</user><assistant>Hello.</assistant>", FromTemplate: true)], TrainingData.ReadDocuments(path, ChatTemplate.Load(model)));
     }
 
     [Theory]
@@ -113,6 +114,23 @@ public sealed class TrainingDataTests : IDisposable
         Assert.Equal(10L * perDocument, templated.Sizes.Train + templated.Sizes.Validation);
         Assert.True(plain.Sizes.Train + plain.Sizes.Validation > 10L * perDocument, "spelled out, the markers are several tokens each");
         Assert.Contains(151644, tokenizer.EncodeWithSpecialTokens(text)); // <|im_start|>
+    }
+
+    [Fact]
+    public void AChatDocumentEndsWithItsTemplatesEndOfTurnAndTextDocumentsStartWithBos()
+    {
+        string folder = TestPaths.DecoderModel("qwen3-tiny");
+        var tokenizer = TokenizerLoader.Load(folder);
+        string path = Write("qwen.jsonl", """{"messages": [{"role": "user", "content": "Capital of France?"}, {"role": "assistant", "content": "Paris."}]}""");
+        var document = Assert.Single(TrainingData.ReadDocuments(path, ChatTemplate.Load(folder)));
+        Assert.EndsWith("Paris.<|im_end|>\n", document.Text);
+        using var chat = TokenDataset.FromDocuments(Enumerable.Repeat(document, 10).ToList(), null, tokenizer);
+        // <|im_end|> is Qwen's EOS and the template wrote it: no second one.
+        Assert.Equal(10L * tokenizer.EncodeWithSpecialTokens(document.Text).Count, chat.Sizes.Train + chat.Sizes.Validation);
+
+        var llama = TokenizerLoader.Load(TestPaths.DecoderModel("llama3-tiny"));
+        using var text = TokenDataset.FromDocuments(Enumerable.Repeat(new TrainingDocument("Hello there"), 10).ToList(), null, llama);
+        Assert.Equal(10L * (1 + llama.Encode("Hello there").Count + 1), text.Sizes.Train + text.Sizes.Validation); // BOS, text, EOS
     }
 
     [Fact]

@@ -33,6 +33,43 @@ internal static class TestPaths
         return Materialize(name, source, tokenizer);
     }
 
+    /// <summary>
+    /// A rotary decoder fixture (<c>qwen3-tiny</c>, <c>llama3-tiny</c>, <c>mistral-tiny</c>...) with the same weights and
+    /// tokenizer but <c>max_position_embeddings</c> raised to <paramref name="positions"/> in its config.json: room for
+    /// tool definitions, schemas and JSON outputs beyond the fixtures' 128 positions (rotary tables are computed, not
+    /// learned, so the weights fit any length).
+    /// </summary>
+    public static string DecoderModelWithContext(string name, int positions)
+    {
+        string source = DecoderModel(name);
+        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", $"{name}-ctx{positions}");
+        lock (MaterializeGate)
+        {
+            if (Directory.Exists(target)) return target;
+            string staging = target + ".tmp-" + Environment.ProcessId;
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            foreach (string file in Directory.EnumerateFiles(source))
+            {
+                string fileName = Path.GetFileName(file);
+                if (fileName == "config.json") continue;
+                File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
+            }
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!;
+            config["max_position_embeddings"] = positions;
+            File.WriteAllText(Path.Combine(staging, "config.json"), config.ToJsonString());
+            try
+            {
+                Directory.Move(staging, target);
+            }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+            return target;
+        }
+    }
+
     private static string Materialize(string name, string source, string tokenizerName)
     {
         string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);

@@ -39,6 +39,15 @@ internal abstract class ActiveRequest : IDisposable
 
     public int FirstRow { get; set; }
 
+    /// <summary>Prompt tokens whose keys and values are in the request's first row (restored from the prefix cache or prefilled).</summary>
+    public int Prefilled { get; set; }
+
+    /// <summary>True until the whole prompt is in the cache and the first token is chosen.</summary>
+    public bool IsPrefilling => Prefilled < Request.PromptTokens.Count;
+
+    /// <summary>The request's tokens so far (prompt + output) when its first row holds them in order; null otherwise (beam search).</summary>
+    public virtual IReadOnlyList<int>? Sequence => null;
+
     public abstract int RowCount { get; }
 
     public bool IsCancelled => _cancellation.IsCancellationRequested;
@@ -47,6 +56,9 @@ internal abstract class ActiveRequest : IDisposable
 
     /// <summary>Tokens generated so far (for metrics).</summary>
     public int GeneratedTokens { get; protected set; }
+
+    /// <summary>What constrained decoding cost this request so far (for metrics and the benchmark).</summary>
+    public virtual ConstraintWork ConstraintWork => default;
 
     /// <summary>True when the plain argmax of each row is this request's token (the engine computes it once for the batch).</summary>
     public bool UsesBatchArgmax => RowCount == 1 && Pipeline.IsPlainGreedy;

@@ -44,6 +44,22 @@ public sealed record GenerationEvent
     public int? CompletionTokens { get; init; }
 }
 
+/// <summary>
+/// What constrained decoding cost: tokens chosen under a constraint, the time the constraint took on the engine's
+/// thread for them (all of it: checking a greedy pick, building or looking up masks, masking the row, stepping the
+/// automaton), the part of it spent on masks, and how many masks had to be computed (not found in the cache).
+/// </summary>
+/// <param name="Tokens">Tokens chosen while a constraint was active.</param>
+/// <param name="Time">The constraint's time for them.</param>
+/// <param name="MaskTime">The part spent building or looking up masks.</param>
+/// <param name="MasksComputed">Masks not found in the cache.</param>
+public readonly record struct ConstraintWork(long Tokens, TimeSpan Time, TimeSpan MaskTime, long MasksComputed)
+{
+    /// <summary>The sum of two.</summary>
+    public static ConstraintWork operator +(ConstraintWork a, ConstraintWork b) =>
+        new(a.Tokens + b.Tokens, a.Time + b.Time, a.MaskTime + b.MaskTime, a.MasksComputed + b.MasksComputed);
+}
+
 /// <summary>The engine's queue is full; try again later (HTTP 429).</summary>
 public sealed class EngineBusyException(string message) : Exception(message);
 

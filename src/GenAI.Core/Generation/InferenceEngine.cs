@@ -8,9 +8,11 @@ namespace GenAI.Core.Generation;
 
 /// <summary>
 /// Runs one model for every request sent to it, with continuous batching: a dedicated thread owns the model's
-/// tensors; between decode steps it admits waiting requests (prefill) and drops finished or cancelled ones, and
-/// each step is one forward pass over every live row, each request with its own sampling. Requests wait in a
-/// bounded queue; each gets its events back as an <see cref="IAsyncEnumerable{T}"/>.
+/// tensors; between steps it admits waiting requests into free rows (restoring what the prefix cache holds of their
+/// prompts) and drops finished or cancelled ones. Each step is at most two forward passes: a prefill pass over the
+/// next chunks of the prompts still being read (several rows of different lengths at once, within a token budget
+/// that keeps running streams flowing), then one decode pass over every row that is generating, each request with
+/// its own sampling. Requests wait in a bounded queue; each gets its events back as an <see cref="IAsyncEnumerable{T}"/>.
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
@@ -24,7 +26,11 @@ public sealed class InferenceEngine : IDisposable
     private readonly KvCache _cache;
     private readonly Device _device;
     private readonly int _textTokens;
+    private readonly PrefixCache? _prefixCache;
+    private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
     private int _queued;
+    private ConstraintWork _constraintWork;
+    private readonly Lock _constraintWorkGate = new();
 
     private sealed record Pending(GenerationRequest Request, Channel<GenerationEvent> Events, CancellationToken Cancellation);
 
@@ -37,13 +43,16 @@ public sealed class InferenceEngine : IDisposable
         _model = model;
         _device = model.Device;
         _tokenizer = tokenizer;
-        // Every EOS ends generation: the model's (one or a list, as Llama 3's) and the tokenizer's.
-        _eosTokenIds = model.Config.EosTokenIds.Concat(tokenizer.EosTokenId is int eos ? [eos] : []).Distinct().ToList();
+        // Every EOS ends generation: the model's (one or a list, as Llama 3's), the tokenizer's and any the host adds
+        // (generation_config.json's).
+        _eosTokenIds = model.Config.EosTokenIds.Concat(Options.EosTokenIds).Concat(tokenizer.EosTokenId is int eos ? [eos] : [])
+            .Where(id => id < model.Config.VocabSize).Distinct().ToList();
         // A model may score more ids than its tokenizer has (Qwen pads its vocabulary to 151936 for 151669 tokens):
         // those rows have no text, so they are never generated.
         _textTokens = Math.Min(tokenizer.VocabSize, model.Config.VocabSize);
         ContextLength = Math.Min(Options.MaxSequenceLength ?? model.Config.ContextLength, model.Config.ContextLength);
         _cache = model.CreateKvCache(Options.MaxBatchRows, ContextLength);
+        if (Options.PrefixCacheBytes > 0) _prefixCache = new PrefixCache(Options.PrefixCacheBytes, _cache.BytesPerPosition);
         _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
         _thread = new Thread(Run) { IsBackground = true, Name = "genai-engine" + (name is null ? "" : "-" + name) };
         _thread.Start();
@@ -63,6 +72,30 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>Raised on the engine thread after each decode step with the number of rows it covered.</summary>
     public event Action<int>? StepCompleted;
+
+    /// <summary>Raised on the engine thread after each prefill pass with the prompts it covered and the prompt tokens it read.</summary>
+    public event Action<int, int>? PrefillCompleted;
+
+    /// <summary>Prompt tokens the prefix cache supplied, and prompt tokens looked up in it (0 and 0 when it is off).</summary>
+    public (long Hit, long Queried) PrefixCacheTokens => _prefixCache is null ? (0, 0) : (_prefixCache.HitTokens, _prefixCache.QueriedTokens);
+
+    /// <summary>Bytes of keys and values the prefix cache holds.</summary>
+    public long PrefixCacheBytes => _prefixCache?.Bytes ?? 0;
+
+    /// <summary>Bytes of the KV cache's rows.</summary>
+    public long KvCacheBytes => _cache.ByteCount;
+
+    /// <summary>
+    /// What constrained decoding cost the requests that have ended (counted when the engine removes them): mask time
+    /// per constrained token is its price per token.
+    /// </summary>
+    public ConstraintWork ConstraintWork
+    {
+        get
+        {
+            lock (_constraintWorkGate) return _constraintWork;
+        }
+    }
 
     /// <summary>
     /// Validates and queues a request; the events stream as the engine produces them. Throws
@@ -99,6 +132,16 @@ public sealed class InferenceEngine : IDisposable
             int token = request.PromptTokens[i];
             if (token < 0 || token >= vocab) throw new InvalidGenerationRequestException("prompt", $"prompt token {i} is {token}, outside this model's vocabulary [0, {vocab})");
         }
+        if (request.Parameters.Constraint is { } constraint)
+        {
+            // The tokenizer's index is built here, on the caller's thread, not on the engine's; and a vocabulary that
+            // cannot even begin the value (a small character vocabulary without '{') is refused before anything runs.
+            constraint.Json.Prepare(_tokenizer);
+            if (!constraint.IsTriggered && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
+            {
+                throw new InvalidGenerationRequestException(constraint.Parameter, "this model's vocabulary has no token that can begin the constrained output");
+            }
+        }
     }
 
     private static async IAsyncEnumerable<GenerationEvent> Read(ChannelReader<GenerationEvent> reader, CancellationTokenSource linked,
@@ -131,6 +174,7 @@ public sealed class InferenceEngine : IDisposable
                     WaitForWork();
                     continue;
                 }
+                PrefillStep();
                 DecodeStep();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -155,7 +199,10 @@ public sealed class InferenceEngine : IDisposable
 
     private int UsedRows => _active.Count == 0 ? 0 : _active[^1].FirstRow + _active[^1].RowCount;
 
-    /// <summary>Admits queued requests while their rows fit, prefilling each and producing its first token.</summary>
+    /// <summary>
+    /// Admits queued requests while their rows fit. A request's first row gets what the prefix cache holds of its
+    /// prompt; the rest is prefilled by the next steps.
+    /// </summary>
     private void Admit()
     {
         while (_queue.Reader.TryPeek(out var pending))
@@ -176,55 +223,136 @@ public sealed class InferenceEngine : IDisposable
                 ? new BeamSearchRequest(pending.Request, _tokenizer, _eosTokenIds, _device, pending.Events.Writer, pending.Cancellation)
                 : new SamplingSequence(pending.Request, _tokenizer, _eosTokenIds, _device, pending.Events.Writer, pending.Cancellation);
             active.FirstRow = UsedRows;
-            try
+            for (int r = 0; r < active.RowCount; r++) _cache.Reset(active.FirstRow + r);
+            active.Prefilled = _prefixCache?.Restore(active.Request.PromptTokens, _cache, active.FirstRow) ?? 0;
+            _active.Add(active);
+        }
+    }
+
+    /// <summary>
+    /// One forward pass over the next chunks of prompts still being prefilled: the first such request and those in
+    /// the rows right after it, each row padded to the longest chunk, rows × chunk within the step's token budget.
+    /// A request whose prompt is complete chooses its first token from the pass's logits.
+    /// </summary>
+    private void PrefillStep()
+    {
+        int start = _active.FindIndex(a => a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
+        if (start < 0) return;
+        int budget = PrefillBudget();
+        var group = new List<ActiveRequest> { _active[start] };
+        for (int i = start + 1; i < _active.Count && _active[i].IsPrefilling && !_active[i].IsCancelled && group.Count < MaxPrefillRequests; i++) group.Add(_active[i]);
+        // The chunk length that moves the most prompt tokens within the budget, over the first k requests of the group.
+        int bestCount = 1, bestChunk = 0, bestUseful = -1;
+        for (int k = 1; k <= group.Count; k++)
+        {
+            int rows = group[k - 1].FirstRow + 1 - group[0].FirstRow;
+            int chunk = Math.Min(group.Take(k).Max(Remaining), Math.Max(1, budget / rows));
+            int useful = group.Take(k).Sum(a => Math.Min(Remaining(a), chunk));
+            if (useful > bestUseful) (bestCount, bestChunk, bestUseful) = (k, chunk, useful);
+        }
+        group.RemoveRange(bestCount, group.Count - bestCount);
+
+        int firstRow = group[0].FirstRow, rowCount = group[^1].FirstRow + 1 - firstRow;
+        var ids = new long[rowCount * bestChunk];
+        var counts = new int[rowCount];
+        foreach (var active in group)
+        {
+            int row = active.FirstRow - firstRow, count = Math.Min(Remaining(active), bestChunk);
+            counts[row] = count;
+            var prompt = active.Request.PromptTokens;
+            for (int t = 0; t < bestChunk; t++) ids[row * bestChunk + t] = prompt[active.Prefilled + Math.Min(t, count - 1)];
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            using var scope = NewDisposeScope();
+            var logits = MaskTextless(_model.Forward(tensor(ids, [rowCount, bestChunk], device: _device), _cache, firstRow, lastPositionOnly: true,
+                counts.All(c => c == bestChunk) ? null : counts)[.., 0].cpu());
+            foreach (var active in group)
             {
-                Prefill(active);
+                active.Prefilled += counts[active.FirstRow - firstRow];
+                if (!active.IsPrefilling) BeginGenerating(active, logits.narrow(0, active.FirstRow - firstRow, 1));
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            foreach (var active in group)
             {
                 active.Complete(new GenerationFailedException($"generation failed: {e.Message}", e));
                 active.Dispose();
-                continue;
+                _active.Remove(active);
             }
-            if (active.IsFinished)
-            {
-                active.Complete();
-                active.Dispose();
-            }
-            else
-            {
-                _active.Add(active);
-            }
+            PackRows();
+            return;
         }
+        double perToken = watch.Elapsed.TotalSeconds / (rowCount * bestChunk);
+        _prefillSecondsPerToken = _prefillSecondsPerToken == 0 ? perToken : 0.8 * _prefillSecondsPerToken + 0.2 * perToken;
+        PrefillCompleted?.Invoke(group.Count, counts.Sum());
     }
 
-    private void Prefill(ActiveRequest active)
+    private static int Remaining(ActiveRequest active) => active.Request.PromptTokens.Count - active.Prefilled;
+
+    // Prompts per prefill pass: beyond a few, one more row only adds padding to a pass that is already full.
+    private const int MaxPrefillRequests = 16;
+
+    /// <summary>
+    /// Padded prompt tokens one prefill pass may take. With nothing generating, the configured maximum; otherwise as
+    /// many as fit in a few decode steps' time, so a running stream's next token waits at most a few of its usual gaps.
+    /// </summary>
+    private int PrefillBudget()
     {
-        using var scope = NewDisposeScope();
-        for (int r = 0; r < active.RowCount; r++) _cache.Reset(active.FirstRow + r);
-        var prompt = active.Request.PromptTokens.Select(t => (long)t).ToArray();
-        var logits = _model.Forward(tensor(prompt, [1, prompt.Length], device: _device), _cache, active.FirstRow, lastPositionOnly: true);
+        int maximum = Options.MaxPrefillTokensPerStep;
+        bool generating = _active.Any(a => !a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
+        if (!generating) return maximum;
+        if (_decodeSeconds == 0 || _prefillSecondsPerToken == 0) return Math.Min(maximum, MinPrefillTokens * 4);
+        double room = (Options.PrefillLatencyFactor - 1) * _decodeSeconds;
+        return Math.Clamp((int)(room / _prefillSecondsPerToken), MinPrefillTokens, maximum);
+    }
+
+    private const int MinPrefillTokens = 16;
+
+    /// <summary>The prompt is in the cache: fill the request's other rows, choose its first token, keep the prompt.</summary>
+    private void BeginGenerating(ActiveRequest active, Tensor lastLogits)
+    {
+        int length = _cache.LengthOf(active.FirstRow);
+        if (active.Sequence is not null) _prefixCache?.Store(active.Request.PromptTokens, length, _cache, active.FirstRow);
         for (int r = 1; r < active.RowCount; r++) _cache.CopyRow(active.FirstRow, active.FirstRow + r);
-        var rows = active.Advance(MaskTextless(logits[.., 0].cpu()), null, afterPrefill: true);
+        var rows = active.Advance(lastLogits, null, afterPrefill: true);
         if (rows is not null) _cache.GatherRows(active.FirstRow, rows.Select(r => active.FirstRow + r).ToArray());
     }
 
+    /// <summary>One decode pass over the rows up to the last generating one; prefilling rows ride along with no token.</summary>
     private void DecodeStep()
     {
-        using var scope = NewDisposeScope();
-        var inputs = _active.SelectMany(a => a.NextInputs()).ToArray();
-        int batch = inputs.Length;
-        ActiveRows = batch;
-        var logits = _model.Forward(tensor(inputs, [batch, 1], device: _device), _cache, 0, lastPositionOnly: true)[.., 0];
-        var cpuLogits = MaskTextless(logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu());
-        long[]? argmax = _active.Any(a => a.UsesBatchArgmax) ? cpuLogits.argmax(1).data<long>().ToArray() : null;
-        foreach (var active in _active)
+        var generating = _active.Where(a => !a.IsPrefilling && !a.IsFinished && !a.IsCancelled).ToList();
+        if (generating.Count == 0) return;
+        int rowCount = generating[^1].FirstRow + generating[^1].RowCount;
+        var inputs = new long[rowCount];
+        var counts = new int[rowCount];
+        foreach (var active in generating)
         {
-            if (active.IsCancelled) continue;
+            int row = active.FirstRow;
+            foreach (long token in active.NextInputs())
+            {
+                inputs[row] = token;
+                counts[row++] = 1;
+            }
+        }
+        bool ragged = counts.Any(c => c == 0);
+        ActiveRows = counts.Sum();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var logits = _model.Forward(tensor(inputs, [rowCount, 1], device: _device), _cache, 0, lastPositionOnly: true, ragged ? counts : null)[.., 0];
+        var cpuLogits = MaskTextless(logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu());
+        long[]? argmax = generating.Any(a => a.UsesBatchArgmax) ? cpuLogits.argmax(1).data<long>().ToArray() : null;
+        foreach (var active in generating)
+        {
             var rows = active.Advance(cpuLogits.narrow(0, active.FirstRow, active.RowCount), argmax, afterPrefill: false);
             if (rows is not null) _cache.GatherRows(active.FirstRow, rows.Select(r => active.FirstRow + r).ToArray());
         }
-        StepCompleted?.Invoke(batch);
+        double seconds = watch.Elapsed.TotalSeconds;
+        _decodeSeconds = _decodeSeconds == 0 ? seconds : 0.8 * _decodeSeconds + 0.2 * seconds;
+        StepCompleted?.Invoke(ActiveRows);
     }
 
     private Tensor MaskTextless(Tensor logits)
@@ -234,7 +362,10 @@ public sealed class InferenceEngine : IDisposable
         return logits;
     }
 
-    /// <summary>Completes finished and cancelled requests and packs the remaining rows to the front of the cache.</summary>
+    /// <summary>
+    /// Completes finished and cancelled requests (a finished one leaves its sequence to the prefix cache) and packs
+    /// the remaining rows to the front of the cache.
+    /// </summary>
     private void RemoveFinished()
     {
         bool removed = false;
@@ -242,12 +373,24 @@ public sealed class InferenceEngine : IDisposable
         {
             var active = _active[i];
             if (!active.IsFinished && !active.IsCancelled) continue;
+            if (active.IsFinished && active.Sequence is { } sequence && _prefixCache is not null)
+            {
+                _prefixCache.Store(sequence, _cache.LengthOf(active.FirstRow), _cache, active.FirstRow);
+            }
+            if (active.ConstraintWork is { Tokens: > 0 } work)
+            {
+                lock (_constraintWorkGate) _constraintWork += work;
+            }
             active.Complete();
             active.Dispose();
             _active.RemoveAt(i);
             removed = true;
         }
-        if (!removed) return;
+        if (removed) PackRows();
+    }
+
+    private void PackRows()
+    {
         int next = 0;
         foreach (var active in _active)
         {
@@ -278,6 +421,7 @@ public sealed class InferenceEngine : IDisposable
         _queue.Writer.TryComplete();
         _stop.Cancel();
         _thread.Join();
+        _prefixCache?.Dispose();
         _cache.Dispose();
         _stop.Dispose();
     }

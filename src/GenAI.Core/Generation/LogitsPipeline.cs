@@ -1,3 +1,4 @@
+using GenAI.Core.Generation.Constraints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,6 +9,12 @@ namespace GenAI.Core.Generation;
 /// no-repeat n-gram, logit bias, EOS/stop tokens before <c>min_tokens</c>), then temperature → top-k → top-p →
 /// min-p — and its own random stream, so a seeded request samples the same tokens whatever else is batched.
 /// Log-probs are reported on the distribution after the penalties, before temperature and truncation.
+/// A constrained request (<see cref="SamplingParameters.Constraint"/>) masks the tokens its grammar does not allow
+/// after the penalties and before temperature (<see cref="ApplyMask"/>): penalties and logit_bias act on the model's
+/// scores as they would unconstrained, and temperature, top-k, top-p and min-p then see only allowed tokens, so they
+/// pick among what may come (top-p over the allowed mass; a top-k that would keep only disallowed tokens keeps allowed
+/// ones). Its log-probs are those of the masked distribution, as vLLM reports them (its grammar bitmask applies before
+/// log-probs are taken): the chosen token's probability among the allowed ones, and only allowed alternatives.
 /// </summary>
 public sealed class LogitsPipeline : IDisposable
 {
@@ -38,7 +45,11 @@ public sealed class LogitsPipeline : IDisposable
     /// Applies the penalty processors to a row of logits given the sequence so far (<paramref name="sequence"/> is
     /// prompt + output, <paramref name="outputCounts"/> counts each output token, <paramref name="generated"/> is the output length).
     /// </summary>
-    public Tensor ApplyPenalties(Tensor logits, IReadOnlyList<int> sequence, IReadOnlyDictionary<int, int> outputCounts, int generated)
+    /// <remarks>
+    /// <paramref name="endRequired"/>: a constrained output whose value is complete may only end, so min_tokens does
+    /// not ban the end tokens then.
+    /// </remarks>
+    public Tensor ApplyPenalties(Tensor logits, IReadOnlyList<int> sequence, IReadOnlyDictionary<int, int> outputCounts, int generated, bool endRequired = false)
     {
         if (!HasPenalties) return logits;
         var p = _parameters;
@@ -46,8 +57,42 @@ public sealed class LogitsPipeline : IDisposable
         result = LogitsProcessors.PresenceFrequencyPenalty(result, outputCounts, p.PresencePenalty, p.FrequencyPenalty);
         result = LogitsProcessors.NoRepeatNgram(result, sequence, p.NoRepeatNgramSize);
         result = LogitsProcessors.LogitBias(result, p.LogitBias);
-        if (generated < p.MinTokens) result = LogitsProcessors.Ban(result, _endTokens);
+        if (generated < p.MinTokens && !endRequired) result = LogitsProcessors.Ban(result, _endTokens);
         return result;
+    }
+
+    /// <summary>
+    /// Sets every token outside <paramref name="mask"/> to -infinity in a row of logits (ids beyond the mask included),
+    /// in place — the row is this request's own (its row of the step's logits, or the penalties' new tensor) — in one
+    /// pass of plain .NET over the floats, which also finds the masked argmax (<paramref name="best"/>): no tensor op is
+    /// added to the step. When the penalties left no allowed token a finite score (a no-repeat n-gram ban on the one
+    /// token the grammar allows), the model's own scores (<paramref name="unpenalized"/>) of the allowed tokens are used,
+    /// so a constrained output never picks a disallowed token.
+    /// </summary>
+    public static Tensor ApplyMask(Tensor penalized, Tensor unpenalized, TokenMask mask, out int best)
+    {
+        var masked = MaskInPlace(penalized, mask, out best);
+        if (best >= 0) return masked;
+        if (!ReferenceEquals(penalized, unpenalized))
+        {
+            masked = MaskInPlace(unpenalized, mask, out best);
+            if (best >= 0) return masked;
+        }
+        // Even the model scores every allowed token -inf: any allowed token, the first.
+        best = mask.Ids().First();
+        masked.fill_(float.NegativeInfinity);
+        masked[best] = 0f;
+        return masked;
+    }
+
+    private static Tensor MaskInPlace(Tensor logits, TokenMask mask, out int best)
+    {
+        var row = logits.dtype == ScalarType.Float32 && logits.is_contiguous() && logits.device_type == DeviceType.CPU
+            ? logits
+            : logits.to(ScalarType.Float32, CPU).contiguous();
+        // A contiguous CPU tensor's bytes are its own memory (a view's from its first element).
+        best = mask.ApplyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(row.bytes));
+        return row;
     }
 
     /// <summary>Picks the next token from penalized logits: argmax when greedy, else warp and sample.</summary>
@@ -72,10 +117,14 @@ public sealed class LogitsPipeline : IDisposable
         var alternatives = new List<(int, float)>();
         if (top > 0)
         {
-            var (values, indices) = logprobs.topk(top);
+            var (values, indices) = logprobs.topk(Math.Min(top, (int)logprobs.shape[0]));
             var v = values.data<float>().ToArray();
             var i = indices.data<long>().ToArray();
-            for (int k = 0; k < v.Length; k++) alternatives.Add(((int)i[k], v[k]));
+            // A masked distribution may have fewer possible tokens than asked for: impossible ones are not alternatives.
+            for (int k = 0; k < v.Length; k++)
+            {
+                if (float.IsFinite(v[k])) alternatives.Add(((int)i[k], v[k]));
+            }
         }
         return new TokenLogProb(token, chosen, alternatives);
     }

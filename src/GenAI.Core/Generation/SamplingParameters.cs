@@ -1,3 +1,5 @@
+using GenAI.Core.Generation.Constraints;
+
 namespace GenAI.Core.Generation;
 
 /// <summary>
@@ -66,6 +68,13 @@ public sealed record SamplingParameters
     /// <summary>Beam search: how many of the best hypotheses to return, 1..num_beams.</summary>
     public int NumReturnSequences { get; init; } = 1;
 
+    /// <summary>
+    /// Constrained decoding (<c>response_format</c>, tool calls): the tokens that cannot continue a valid output are
+    /// masked before each token is chosen, so the output is a JSON value of the constraint's grammar by construction
+    /// (unless max_tokens or a stop string ends it first: then it is a prefix of one). Null: unconstrained.
+    /// </summary>
+    public OutputConstraint? Constraint { get; init; }
+
     /// <summary>Most alternatives <see cref="LogProbs"/> may ask for.</summary>
     public const int MaxLogProbs = 20;
 
@@ -116,6 +125,10 @@ public sealed record SamplingParameters
         if (NumBeams < 1) throw new InvalidGenerationRequestException("num_beams", $"num_beams must be at least 1, not {NumBeams}");
         if (NumBeams > vocabSize) throw new InvalidGenerationRequestException("num_beams", $"num_beams {NumBeams} exceeds the vocabulary size {vocabSize}");
         if (NumBeams > 1 && Stop.Count > 0) throw new InvalidGenerationRequestException("stop", "stop strings are not supported with beam search; use stop_token_ids");
+        if (NumBeams > 1 && Constraint is not null)
+        {
+            throw new InvalidGenerationRequestException(Constraint.Parameter, $"{Constraint.Parameter} (constrained decoding) is not supported with beam search; sample or decode greedily");
+        }
         if (NumBeams > maxRows) throw new InvalidGenerationRequestException("num_beams", $"num_beams {NumBeams} exceeds the server's limit of {maxRows} concurrent sequences");
         Range("length_penalty", LengthPenalty, -10, 10);
         if (NumReturnSequences < 1 || NumReturnSequences > NumBeams)

@@ -39,9 +39,6 @@ public sealed class ConfigReader
     /// <summary>A copy of the object as JSON, to write the config back as it was read.</summary>
     public System.Text.Json.Nodes.JsonObject ToJsonObject() => System.Text.Json.Nodes.JsonNode.Parse(_root.GetRawText())!.AsObject();
 
-    /// <summary>The names of the fields present.</summary>
-    public IEnumerable<string> FieldNames => _root.EnumerateObject().Select(p => p.Name);
-
     /// <summary>A list of numbers, or null when absent or null.</summary>
     public double[]? Doubles(string name)
     {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GenAI.Core.Models;
@@ -21,6 +22,15 @@ public sealed class KvCache : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
         MaxBatch = maxBatch;
         MaxSequenceLength = maxSequenceLength;
+        long bytes = 2L * layers * maxBatch * heads * maxSequenceLength * headDim * ElementSize(dtype);
+        if (device.type == DeviceType.CPU && AvailableMemory() is long available && bytes > available)
+        {
+            // zeros() touches every page: better a clear refusal than the process killed for memory.
+            throw new InsufficientMemoryException(
+                $"the KV cache would take {bytes / (double)(1L << 30):F1} GiB ({maxBatch} rows x {maxSequenceLength} positions x {layers} layers) " +
+                $"but only {available / (double)(1L << 30):F1} GiB of memory is available; serve fewer rows or positions " +
+                "(the server's MaxConcurrentSequences and MaxSequenceLength)");
+        }
         _keys = new Tensor[layers];
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
@@ -31,11 +41,39 @@ public sealed class KvCache : IDisposable
         _lengths = new int[maxBatch];
     }
 
+    private static long ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => 8,
+        ScalarType.Float32 => 4,
+        _ => 2,
+    };
+
+    // Linux's estimate of memory a new allocation can use without swapping; null where it cannot be read.
+    private static long? AvailableMemory()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Number of rows (sequences) the cache holds.</summary>
     public int MaxBatch { get; }
 
     /// <summary>Positions per row.</summary>
     public int MaxSequenceLength { get; }
+
+    /// <summary>Bytes one cached position takes across all layers (keys and values).</summary>
+    public long BytesPerPosition => ByteCount / ((long)MaxBatch * MaxSequenceLength);
 
     /// <summary>Bytes the cache occupies.</summary>
     public long ByteCount => _keys.Sum(k => k.numel() * k.ElementSize) * 2;
@@ -72,6 +110,43 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
+    /// Copies of the first <paramref name="length"/> cached positions of <paramref name="row"/>, per layer
+    /// [heads, length, head_dim] keys and values, owned by the caller (outside any dispose scope).
+    /// </summary>
+    public (Tensor[] Keys, Tensor[] Values) ExportRow(int row, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _lengths[row]);
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        var keys = new Tensor[_keys.Length];
+        var values = new Tensor[_values.Length];
+        using (var scope = NewDisposeScope())
+        {
+            for (int layer = 0; layer < _keys.Length; layer++)
+            {
+                keys[layer] = _keys[layer][row].narrow(1, 0, length).clone().MoveToOuterDisposeScope();
+                values[layer] = _values[layer][row].narrow(1, 0, length).clone().MoveToOuterDisposeScope();
+            }
+        }
+        return (keys, values);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="row"/> hold the first <paramref name="length"/> positions of exported keys and values
+    /// (<see cref="ExportRow"/>), as if it had computed them.
+    /// </summary>
+    public void ImportRow(int row, IReadOnlyList<Tensor> keys, IReadOnlyList<Tensor> values, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MaxSequenceLength);
+        using var scope = NewDisposeScope();
+        for (int layer = 0; layer < _keys.Length; layer++)
+        {
+            _keys[layer][row].narrow(1, 0, length).copy_(keys[layer].narrow(1, 0, length));
+            _values[layer][row].narrow(1, 0, length).copy_(values[layer].narrow(1, 0, length));
+        }
+        _lengths[row] = length;
+    }
+
+    /// <summary>
     /// Replaces rows <paramref name="firstRow"/>.. with copies of the given source rows (which must lie in the same
     /// range), e.g. when beam search keeps some beams twice and drops others.
     /// </summary>
@@ -96,23 +171,31 @@ public sealed class KvCache : IDisposable
 
     /// <summary>
     /// Starts a forward pass over rows [<paramref name="firstRow"/>, +<paramref name="batch"/>) that appends
-    /// <paramref name="newTokens"/> tokens to each: validates room, and computes positions and the attention mask.
-    /// Its tensors belong to the caller's dispose scope.
+    /// <paramref name="newTokens"/> tokens to each (or, with <paramref name="tokensPerRow"/>, that many to each row, the
+    /// input padded to the longest): validates room, and computes positions and the attention mask. Its tensors belong
+    /// to the caller's dispose scope.
     /// </summary>
-    public KvCacheStep BeginStep(int firstRow, int batch, int newTokens)
+    public KvCacheStep BeginStep(int firstRow, int batch, int newTokens, IReadOnlyList<int>? tokensPerRow = null)
     {
         if (firstRow < 0 || batch < 1 || firstRow + batch > MaxBatch)
         {
             throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + batch}) are outside the cache's {MaxBatch} rows");
         }
+        var perRow = tokensPerRow?.ToArray() ?? Enumerable.Repeat(newTokens, batch).ToArray();
+        if (perRow.Length != batch || perRow.Any(n => n < 0 || n > newTokens) || perRow.Max() != newTokens)
+        {
+            throw new ArgumentException($"tokens per row must be {batch} counts in [0, {newTokens}] whose largest is {newTokens}", nameof(tokensPerRow));
+        }
         var lengths = new int[batch];
         Array.Copy(_lengths, firstRow, lengths, 0, batch);
-        int longest = lengths.Max();
-        if (longest + newTokens > MaxSequenceLength)
+        for (int b = 0; b < batch; b++)
         {
-            throw new ArgumentOutOfRangeException(nameof(newTokens), $"{longest} cached + {newTokens} new tokens exceed the cache's {MaxSequenceLength} positions");
+            if (lengths[b] + perRow[b] > MaxSequenceLength)
+            {
+                throw new ArgumentOutOfRangeException(nameof(newTokens), $"{lengths[b]} cached + {perRow[b]} new tokens exceed the cache's {MaxSequenceLength} positions");
+            }
         }
-        return new KvCacheStep(firstRow, lengths, newTokens, _keys[0].device);
+        return new KvCacheStep(firstRow, lengths, perRow, _keys[0].device);
     }
 
     /// <summary>Writes one layer's new keys and values ([batch, heads, tokens, head_dim]) at each row's next positions.</summary>
@@ -125,19 +208,27 @@ public sealed class KvCache : IDisposable
             cachedKeys.narrow(2, start, step.NewTokens).copy_(keys);
             cachedValues.narrow(2, start, step.NewTokens).copy_(values);
         }
-        else if (step.NewTokens == 1)
+        else if (step.RowIndex is not null)
         {
             var rows = step.RowIndex!;
             var positions = step.WritePositions!;
-            cachedKeys.index_put_(keys.squeeze(2), [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
-            cachedValues.index_put_(values.squeeze(2), [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
+            Tensor newKeys = keys.squeeze(2), newValues = values.squeeze(2);
+            if (step.WritingRows is { } writing)
+            {
+                newKeys = newKeys.index_select(0, writing);
+                newValues = newValues.index_select(0, writing);
+            }
+            cachedKeys.index_put_(newKeys, [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
+            cachedValues.index_put_(newValues, [TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions)]);
         }
         else
         {
             for (int b = 0; b < step.Batch; b++)
             {
-                cachedKeys[b].narrow(1, step.Lengths[b], step.NewTokens).copy_(keys[b]);
-                cachedValues[b].narrow(1, step.Lengths[b], step.NewTokens).copy_(values[b]);
+                int count = step.TokensPerRow[b];
+                if (count == 0) continue;
+                cachedKeys[b].narrow(1, step.Lengths[b], count).copy_(keys[b].narrow(1, 0, count));
+                cachedValues[b].narrow(1, step.Lengths[b], count).copy_(values[b].narrow(1, 0, count));
             }
         }
     }
@@ -150,7 +241,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Records the step's tokens as cached (call after every layer was written).</summary>
     public void Commit(KvCacheStep step)
     {
-        for (int b = 0; b < step.Batch; b++) _lengths[step.FirstRow + b] = step.Lengths[b] + step.NewTokens;
+        for (int b = 0; b < step.Batch; b++) _lengths[step.FirstRow + b] = step.Lengths[b] + step.TokensPerRow[b];
     }
 
     /// <inheritdoc />

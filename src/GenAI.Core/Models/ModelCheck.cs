@@ -18,7 +18,7 @@ public static class ModelCheck
         try
         {
             tokenizer = TokenizerLoader.Load(folder);
-            ChatTemplate.Load(folder); // served chat prompts need it to parse
+            ChatTemplate.Load(folder, tokenizer); // served chat prompts need it to parse
         }
         catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or FormatException)
         {

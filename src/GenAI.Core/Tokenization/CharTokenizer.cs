@@ -81,8 +81,9 @@ public sealed class CharTokenizer : TextTokenizer
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> Encode(string text)
+    public override IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // one pass, character by character: nothing long to interrupt
         var ids = new List<int>(text.Length);
         int position = 0;
         foreach (var rune in text.EnumerateRunes())

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GenAI.Core.Tokenization.HuggingFace;
 using GenAI.Core.Tokenization.Templates;
 
 namespace GenAI.Core.Tokenization;
@@ -37,8 +38,8 @@ public sealed record ChatRenderOptions
 /// Turns a conversation into prompt text as transformers' <c>apply_chat_template(tokenize=False)</c> does: the
 /// model's own Jinja template (see <see cref="ChatTemplateFiles"/> for where it is read from) rendered by
 /// <see cref="JinjaTemplate"/> with <c>messages</c>, <c>tools</c>, <c>documents</c>, <c>add_generation_prompt</c>,
-/// the special-token strings of the tokenizer config (<c>bos_token</c>, <c>eos_token</c>, ...,
-/// <c>additional_special_tokens</c>), <c>raise_exception</c>, <c>strftime_now</c> (today, local time, from the
+/// the tokenizer's special-token strings (<c>bos_token</c>, <c>eos_token</c>, ..., <c>additional_special_tokens</c>,
+/// transformers' <c>special_tokens_map</c>), <c>raise_exception</c>, <c>strftime_now</c> (today, local time, from the
 /// injected clock) and the request's template kwargs. A model without a template gets GenAI's plain default:
 /// <c>System: …\nUser: …\nAssistant: …\n…Assistant:</c>, which also asks generation to stop at <c>\nUser:</c>.
 /// </summary>
@@ -111,11 +112,14 @@ public sealed class ChatTemplate
     public static ChatTemplate Default { get; } = new(new Dictionary<string, JinjaTemplate> { ["default"] = Plain }, new Dictionary<string, object?>(), false, null);
 
     /// <summary>
-    /// The template of a model folder, or <see cref="Default"/> when it has none. <paramref name="clock"/> is what
-    /// <c>strftime_now</c> reads (the system clock by default). Throws <see cref="InvalidDataException"/> naming the
-    /// file when a template does not parse or uses something the interpreter does not support.
+    /// The template of a model folder, or <see cref="Default"/> when it has none. Its special-token variables are
+    /// those <paramref name="tokenizer"/> (the folder's, loaded) resolved, so the template's <c>eos_token</c> is the
+    /// tokenizer's EOS; without a tokenizer they are read from the folder's config alone (no class defaults).
+    /// <paramref name="clock"/> is what <c>strftime_now</c> reads (the system clock by default). Throws
+    /// <see cref="InvalidDataException"/> naming the file when a template does not parse or uses something the
+    /// interpreter does not support.
     /// </summary>
-    public static ChatTemplate Load(string modelDirectory, TimeProvider? clock = null)
+    public static ChatTemplate Load(string modelDirectory, TextTokenizer? tokenizer = null, TimeProvider? clock = null)
     {
         var sources = ChatTemplateFiles.ReadTemplates(modelDirectory);
         if (sources.Count == 0) return Default;
@@ -136,7 +140,8 @@ public sealed class ChatTemplate
                 throw new InvalidDataException($"{source.Origin}: {which}: {e.Describe()}", e);
             }
         }
-        return new ChatTemplate(templates, ChatTemplateFiles.ReadSpecialTokens(modelDirectory), true, clock);
+        var config = (tokenizer as HuggingFaceTokenizer)?.Config ?? TokenizerConfig.Load(modelDirectory, isKnownToken: null);
+        return new ChatTemplate(templates, config.TemplateVariables(), true, clock);
     }
 
     /// <summary>The prompt text for <paramref name="messages"/>, ready for the assistant's reply.</summary>

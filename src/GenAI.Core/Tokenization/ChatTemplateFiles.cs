@@ -7,13 +7,19 @@ namespace GenAI.Core.Tokenization;
 /// <c>chat_template.jinja</c> (newer transformers save the template there, and it wins over the config), else
 /// <c>chat_template.json</c> (<c>{"chat_template": ...}</c>, as processors save it), else
 /// <c>tokenizer_config.json</c>'s <c>chat_template</c> (a string, or a list of <c>{name, template}</c>); named
-/// extras in <c>additional_chat_templates/*.jinja</c>. Special-token strings come from
-/// <c>tokenizer_config.json</c>, overridden by <c>special_tokens_map.json</c> where present.
+/// extras in <c>additional_chat_templates/*.jinja</c>. (The special-token strings templates see are the
+/// tokenizer's: <see cref="HuggingFace.TokenizerConfig"/>.)
 /// </summary>
 internal static class ChatTemplateFiles
 {
-    /// <summary>The special tokens transformers passes to templates (its <c>special_tokens_map</c>), when set.</summary>
-    private static readonly string[] SpecialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+    /// <summary>The template file newer transformers save.</summary>
+    public const string JinjaFile = "chat_template.jinja";
+
+    /// <summary>The template file processors save (<c>{"chat_template": ...}</c>).</summary>
+    public const string JsonFile = "chat_template.json";
+
+    /// <summary>The folder of named templates (<c>tool_use.jinja</c>, ...).</summary>
+    public const string AdditionalTemplatesFolder = "additional_chat_templates";
 
     /// <summary>One template's text and the file it came from (for error messages).</summary>
     public sealed record Source(string Text, string Origin);
@@ -22,9 +28,9 @@ internal static class ChatTemplateFiles
     public static Dictionary<string, Source> ReadTemplates(string folder)
     {
         var templates = new Dictionary<string, Source>(StringComparer.Ordinal);
-        string jinja = Path.Combine(folder, "chat_template.jinja");
-        string json = Path.Combine(folder, "chat_template.json");
-        string config = Path.Combine(folder, "tokenizer_config.json");
+        string jinja = Path.Combine(folder, JinjaFile);
+        string json = Path.Combine(folder, JsonFile);
+        string config = Path.Combine(folder, HuggingFace.TokenizerConfig.FileName);
         if (File.Exists(jinja))
         {
             templates["default"] = new Source(File.ReadAllText(jinja), jinja);
@@ -37,7 +43,7 @@ internal static class ChatTemplateFiles
         {
             AddFromJson(templates, config);
         }
-        string extras = Path.Combine(folder, "additional_chat_templates");
+        string extras = Path.Combine(folder, AdditionalTemplatesFolder);
         if (Directory.Exists(extras))
         {
             foreach (string file in Directory.EnumerateFiles(extras, "*.jinja").Order(StringComparer.Ordinal))
@@ -74,37 +80,6 @@ internal static class ChatTemplateFiles
                 throw new InvalidDataException($"{path}: chat_template must be a string or a list of named templates");
         }
     }
-
-    /// <summary>The special-token strings of the folder, as template variables (only those that are set).</summary>
-    public static Dictionary<string, object?> ReadSpecialTokens(string folder)
-    {
-        var tokens = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (string file in new[] { "tokenizer_config.json", "special_tokens_map.json" })
-        {
-            string path = Path.Combine(folder, file);
-            if (!File.Exists(path)) continue;
-            using var doc = ParseJson(path);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) continue;
-            foreach (string name in SpecialTokenNames)
-            {
-                if (root.TryGetProperty(name, out var value) && TokenText(value) is { } text) tokens[name] = text;
-            }
-            if (root.TryGetProperty("additional_special_tokens", out var additional) && additional.ValueKind == JsonValueKind.Array)
-            {
-                tokens["additional_special_tokens"] = additional.EnumerateArray().Select(TokenText).Where(t => t is not null).Cast<object?>().ToList();
-            }
-        }
-        return tokens;
-    }
-
-    // A token is written as its text or as an AddedToken object {"content": ..., ...}.
-    private static string? TokenText(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Object when value.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String => content.GetString(),
-        _ => null,
-    };
 
     private static JsonDocument ParseJson(string path)
     {

@@ -63,25 +63,24 @@ public sealed class Gpt2BpeTokenizer : HuggingFaceTokenizer
         {
             throw new InvalidDataException($"{folder}: {VocabFile}/{MergesFile}: {e.Message}", e);
         }
-        // transformers' conversion of these files adds the named tokens (<|endoftext|>) as special added tokens.
+        // transformers adds the named tokens (<|endoftext|>) as special added tokens, as for any fast tokenizer.
         var config = TokenizerConfig.Load(folder, vocab.ContainsKey);
-        pipeline.AddTokens(new[] { config.Bos, config.Eos }.OfType<string>().Distinct().Select(t => new AddedToken(t, Special: true)));
+        config.ApplyTo(pipeline);
         return new Gpt2BpeTokenizer(folder, pipeline, config);
     }
 
-    /// <summary>Writes vocab.json, merges.txt and tokenizer_config.json (made up with GPT-2's defaults when the source had none).</summary>
+    /// <summary>
+    /// Writes vocab.json, merges.txt and the tokenizer's other <see cref="HuggingFaceTokenizer.Files"/> (a
+    /// tokenizer_config.json made up with GPT-2's defaults when the source had none).
+    /// </summary>
     public override void Save(string modelDirectory)
     {
         Directory.CreateDirectory(modelDirectory);
         if (Path.GetFullPath(modelDirectory) == Path.GetFullPath(Folder)) return;
         File.Copy(Path.Combine(Folder, VocabFile), Path.Combine(modelDirectory, VocabFile), overwrite: true);
         File.Copy(Path.Combine(Folder, MergesFile), Path.Combine(modelDirectory, MergesFile), overwrite: true);
-        string config = Path.Combine(Folder, ConfigFile);
-        if (File.Exists(config))
-        {
-            File.Copy(config, Path.Combine(modelDirectory, ConfigFile), overwrite: true);
-        }
-        else
+        CopyFiles(Folder, modelDirectory, overwrite: true);
+        if (!File.Exists(Path.Combine(Folder, ConfigFile)))
         {
             var json = new JsonObject { ["tokenizer_class"] = "GPT2Tokenizer", ["add_prefix_space"] = false };
             if (EosToken is not null)

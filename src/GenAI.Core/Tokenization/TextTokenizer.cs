@@ -31,22 +31,24 @@ public abstract class TextTokenizer
     /// <summary>
     /// Token ids of ordinary text, such as a user's message: special tokens written in it are encoded as plain text
     /// (Hugging Face's <c>split_special_tokens=True</c>); added tokens that are not special still match; no BOS.
+    /// Encoding takes time linear in the text; <paramref name="cancellationToken"/> is checked as it goes (per
+    /// pre-token, and within a long one), so a request that leaves stops paying for a huge prompt.
     /// </summary>
-    public abstract IReadOnlyList<int> Encode(string text);
+    public abstract IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Token ids of text a template produced: special tokens written in it (such as <c>&lt;|endoftext|&gt;</c>) become
     /// their ids; the rest is encoded as ordinary text. User text must go through <see cref="Encode"/>.
     /// </summary>
-    public virtual IReadOnlyList<int> EncodeWithSpecialTokens(string text)
+    public virtual IReadOnlyList<int> EncodeWithSpecialTokens(string text, CancellationToken cancellationToken = default)
     {
-        if (EosToken is not string eos || EosTokenId is not int eosId || !text.Contains(eos, StringComparison.Ordinal)) return Encode(text);
+        if (EosToken is not string eos || EosTokenId is not int eosId || !text.Contains(eos, StringComparison.Ordinal)) return Encode(text, cancellationToken);
         var ids = new List<int>();
         string[] pieces = text.Split(eos);
         for (int i = 0; i < pieces.Length; i++)
         {
             if (i > 0) ids.Add(eosId);
-            if (pieces[i].Length > 0) ids.AddRange(Encode(pieces[i]));
+            if (pieces[i].Length > 0) ids.AddRange(Encode(pieces[i], cancellationToken));
         }
         return ids;
     }
@@ -56,7 +58,8 @@ public abstract class TextTokenizer
     /// special tokens written in it match, and with <paramref name="addSpecialTokens"/> the post-processor adds what
     /// the model expects around a sequence (Llama's BOS). The base class has no post-processor.
     /// </summary>
-    public virtual IReadOnlyList<int> EncodePrompt(string text, bool addSpecialTokens = true) => EncodeWithSpecialTokens(text);
+    public virtual IReadOnlyList<int> EncodePrompt(string text, bool addSpecialTokens = true, CancellationToken cancellationToken = default) =>
+        EncodeWithSpecialTokens(text, cancellationToken);
 
     /// <summary>
     /// The bytes token <paramref name="id"/> adds to a continuation (the text generated after a prompt): empty for
@@ -88,14 +91,15 @@ public abstract class TextTokenizer
     /// <summary>
     /// Hugging Face's <c>tokenizer.decode(ids, skip_special_tokens=...)</c>: the whole sequence through the tokenizer's
     /// decoder (including what applies only at its start) and transformers' <c>clean_up_tokenization_spaces</c>.
-    /// The base class writes special tokens as their text (EOS only) or leaves them out.
+    /// Ids without a token are skipped, as tokenizers' decode skips them (a caller that must refuse them checks
+    /// <see cref="VocabSize"/>). The base class writes special tokens as their text (EOS only) or leaves them out.
     /// </summary>
     public virtual string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         var bytes = new List<byte>();
         foreach (int id in ids)
         {
-            CheckId(id);
+            if (id < 0 || id >= VocabSize) continue;
             if (IsSpecialToken(id))
             {
                 if (!skipSpecialTokens && id == EosTokenId && EosToken is string eos) bytes.AddRange(Encoding.UTF8.GetBytes(eos));

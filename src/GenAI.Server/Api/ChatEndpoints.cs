@@ -18,7 +18,8 @@ public static class ChatEndpoints
             .WithDescription("The prompt is built by the model's chat_template (tokenizer_config.json, Hugging Face's Jinja) or, " +
                              "for a model without one, GenAI's plain template (System:/User:/Assistant: lines ending with 'Assistant:'; " +
                              "generation also stops at a new 'User:' line). max_tokens or max_completion_tokens; by default the answer may run " +
-                             "to the end of the context.")
+                             "to the end of the context. response_format json_object / json_schema constrains the answer to a JSON value " +
+                             "(constrained decoding: it always parses and validates unless max_tokens cuts it short, finish_reason \"length\").")
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -32,7 +33,7 @@ public static class ChatEndpoints
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
-        var prompt = ChatPrompts.Encode(model, request);
+        var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;

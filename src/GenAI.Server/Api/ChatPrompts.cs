@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GenAI.Core.Tokenization;
@@ -15,14 +14,14 @@ public static class ChatPrompts
 {
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
-    /// <summary>The prompt's token ids; invalid fields are a 400 naming them.</summary>
-    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request)
+    /// <summary>The prompt's token ids; invalid fields are a 400 naming them; encoding stops when <paramref name="cancellationToken"/> fires.</summary>
+    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request, CancellationToken cancellationToken)
     {
         string prompt = Render(model, request);
-        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages");
+        if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages", cancellationToken);
         try
         {
-            return model.Tokenizer.EncodeWithSpecialTokens(prompt);
+            return model.Tokenizer.EncodeWithSpecialTokens(prompt, cancellationToken);
         }
         catch (UnknownTokenException e)
         {
@@ -62,7 +61,7 @@ public static class ChatPrompts
             if (m.Role is null || !Roles.Contains(m.Role)) throw ApiException.Invalid($"messages[{i}].role must be one of {string.Join(", ", Roles)}", $"messages[{i}].role");
             var message = new JsonObject { ["role"] = m.Role, ["content"] = Content(m.Content, i) };
             if (m.Name is not null) message["name"] = m.Name;
-            if (m.ToolCalls is { ValueKind: not JsonValueKind.Null } calls)
+            if (m.ToolCalls is { ValueKind: not JsonValueKind.Null } calls && !(calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() == 0))
             {
                 if (m.Role != "assistant") throw ApiException.Invalid($"messages[{i}].tool_calls is only for assistant messages", $"messages[{i}].tool_calls");
                 message["tool_calls"] = ToolCalls(calls, i);
@@ -74,8 +73,8 @@ public static class ChatPrompts
         return result;
     }
 
-    // Text parts are joined into one string, as vLLM does for templates that read content as text; a null content
-    // (an assistant message that only calls tools) is empty text, which every template handles.
+    // Text parts are joined into one string, one part per line, as vLLM does for templates that read content as text;
+    // a null content (an assistant message that only calls tools) is empty text, which every template handles.
     private static string Content(JsonElement? content, int index)
     {
         string field = $"messages[{index}].content";
@@ -83,7 +82,7 @@ public static class ChatPrompts
         if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
         if (c.ValueKind == JsonValueKind.Array)
         {
-            var text = new StringBuilder();
+            var text = new List<string>();
             foreach (var part in c.EnumerateArray())
             {
                 if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
@@ -91,9 +90,9 @@ public static class ChatPrompts
                 {
                     throw ApiException.Invalid($"{field} parts must be {{\"type\": \"text\", \"text\": ...}} (this model reads text only)", field);
                 }
-                text.Append(t.GetString());
+                text.Add(t.GetString()!);
             }
-            return text.ToString();
+            return string.Join('\n', text);
         }
         throw ApiException.Invalid($"{field} must be a string or a list of text parts", field);
     }
@@ -112,7 +111,18 @@ public static class ChatPrompts
                 throw ApiException.Invalid($"{callField} must be {{\"id\", \"type\": \"function\", \"function\": {{\"name\", \"arguments\"}}}}", callField);
             }
         }
-        return JsonArray.Create(calls.Clone())!; // the template's arguments string is parsed by ChatTemplate
+        var result = JsonArray.Create(calls.Clone())!;
+        foreach (var call in result)
+        {
+            // As vLLM: arguments left empty or null mean no arguments; a string is parsed into an object by ChatTemplate.
+            var function = call!["function"]!.AsObject();
+            if (!function.TryGetPropertyValue("arguments", out var arguments) || arguments is null
+                || arguments.GetValueKind() == JsonValueKind.String && string.IsNullOrWhiteSpace(arguments.GetValue<string>()))
+            {
+                function["arguments"] = new JsonObject();
+            }
+        }
+        return result;
     }
 
     private static JsonArray? Tools(JsonElement? tools)

@@ -17,7 +17,10 @@ public static class CompletionsEndpoints
             .WithSummary("Complete a prompt (OpenAI-compatible)")
             .WithDescription("Greedy (temperature 0), sampling, or beam search (use_beam_search / num_beams) with Hugging Face semantics. " +
                              "stream: true answers text/event-stream chunks ending with data: [DONE]. Log-probs are on the distribution " +
-                             "after repetition/presence/frequency penalties and logit_bias, before temperature and top-k/top-p/min-p.")
+                             "after repetition/presence/frequency penalties and logit_bias, before temperature and top-k/top-p/min-p. " +
+                             "response_format (json_object / json_schema) constrains the completion to a JSON value by masking the tokens that " +
+                             "cannot continue one, after the penalties and before temperature; log-probs are then those of the masked distribution. " +
+                             "It is refused with beam search.")
             .Accepts<CompletionRequest>("application/json")
             .Produces<CompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -32,7 +35,7 @@ public static class CompletionsEndpoints
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
         if (!string.IsNullOrEmpty(request.Suffix)) throw ApiException.Invalid("suffix is not supported", "suffix");
-        var prompts = Prompts(model, request.Prompt, request.AddSpecialTokens ?? true);
+        var prompts = Prompts(model, request.Prompt, request.AddSpecialTokens ?? true, http.RequestAborted);
         int n = request.N ?? 1;
         bool echo = request.Echo == true;
 
@@ -75,15 +78,15 @@ public static class CompletionsEndpoints
         new(id, "text_completion", created, model.Id, model.Revision, [choice], null);
 
     /// <summary>A string, a list of strings, a list of token ids, or a list of token-id lists.</summary>
-    private static List<IReadOnlyList<int>> Prompts(ServedModel model, JsonElement? prompt, bool addSpecialTokens)
+    private static List<IReadOnlyList<int>> Prompts(ServedModel model, JsonElement? prompt, bool addSpecialTokens, CancellationToken cancellationToken)
     {
         if (prompt is not { } p || p.ValueKind == JsonValueKind.Null) throw ApiException.Invalid("prompt is required", "prompt");
-        if (p.ValueKind == JsonValueKind.String) return [ModelResolver.EncodePrompt(model, p.GetString()!, addSpecialTokens, "prompt")];
+        if (p.ValueKind == JsonValueKind.String) return [ModelResolver.EncodePrompt(model, p.GetString()!, addSpecialTokens, "prompt", cancellationToken)];
         if (p.ValueKind == JsonValueKind.Array)
         {
             var items = p.EnumerateArray().ToList();
             if (items.Count == 0) throw ApiException.Invalid("prompt must not be an empty list", "prompt");
-            if (items.All(i => i.ValueKind == JsonValueKind.String)) return items.Select(i => ModelResolver.EncodePrompt(model, i.GetString()!, addSpecialTokens, "prompt")).ToList();
+            if (items.All(i => i.ValueKind == JsonValueKind.String)) return items.Select(i => ModelResolver.EncodePrompt(model, i.GetString()!, addSpecialTokens, "prompt", cancellationToken)).ToList();
             if (items.All(i => i.ValueKind == JsonValueKind.Number)) return [TokenIds(items)];
             if (items.All(i => i.ValueKind == JsonValueKind.Array)) return items.Select(i => TokenIds(i.EnumerateArray().ToList())).ToList();
         }

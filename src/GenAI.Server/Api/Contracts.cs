@@ -86,6 +86,50 @@ public abstract class SamplingFields
 
     /// <summary>No n-gram of this size occurs twice.</summary>
     public int? NoRepeatNgramSize { get; set; }
+
+    /// <summary>
+    /// Structured output, valid by construction (constrained decoding): <c>{"type": "text"}</c> (the default),
+    /// <c>{"type": "json_object"}</c> (any JSON object) or <c>{"type": "json_schema", "json_schema": {"name", "schema",
+    /// "strict"}}</c> (a value of the schema). Tokens that cannot continue a valid output are masked before each token
+    /// is chosen, so the output parses (and validates) unless max_tokens or a stop string ends it first
+    /// (finish_reason "length": a prefix). A schema keyword that is not supported is a 400 naming it.
+    /// </summary>
+    public ResponseFormat? ResponseFormat { get; set; }
+}
+
+/// <summary>
+/// OpenAI's <c>response_format</c>. Schemas: type (or a list, nullable), enum/const, object properties (written in
+/// declared order) / required / additionalProperties, array items / minItems / maxItems, string pattern / format
+/// (date, time, date-time, uuid, ipv4) / minLength / maxLength, number and integer minimum / maximum / exclusive
+/// bounds, anyOf, oneOf of different types, $ref / $defs (recursion included); annotations are ignored. JSON is
+/// written compactly: at most one space or newline between tokens, nesting at most 32 deep, numbers of at most 15
+/// integer and 12 fraction digits.
+/// </summary>
+public sealed class ResponseFormat
+{
+    /// <summary><c>text</c>, <c>json_object</c> or <c>json_schema</c>.</summary>
+    /// <example>json_schema</example>
+    public string? Type { get; set; }
+
+    /// <summary>With <c>json_schema</c>: the schema and its name.</summary>
+    public JsonSchemaFormat? JsonSchema { get; set; }
+}
+
+/// <summary>The <c>json_schema</c> of a <see cref="ResponseFormat"/>.</summary>
+public sealed class JsonSchemaFormat
+{
+    /// <summary>The schema's name (letters, digits, '_' and '-', at most 64).</summary>
+    /// <example>person</example>
+    public string? Name { get; set; }
+
+    /// <summary>What the schema is for (not used).</summary>
+    public string? Description { get; set; }
+
+    /// <summary>The JSON Schema the output must be a value of.</summary>
+    public JsonElement? Schema { get; set; }
+
+    /// <summary>OpenAI's strict mode. Outputs here always follow the schema exactly, strict or not.</summary>
+    public bool? Strict { get; set; }
 }
 
 /// <summary>Streaming options.</summary>
@@ -251,7 +295,8 @@ public sealed record ChatCompletionResponse(string Id, string Object, long Creat
 /// <c>model_type</c> config.json's; <c>context_length</c> (also <c>max_model_len</c>, vLLM's name) is the longest prompt
 /// plus output served: the model's context, or the server's MaxSequenceLength if smaller. <c>status</c> is <c>ready</c>
 /// (a revision is serving), <c>loading</c> or <c>failed</c> (with <c>error</c>); <c>rejected_revisions</c> lists revisions
-/// that failed to load, with the reason.
+/// that failed to load, with the reason. <c>quantization</c> is <c>int8</c> when the linear layers' weights are int8
+/// (the server's Quantize setting); <c>dtype</c> is then the dtype of the rest and of the activations.
 /// </summary>
 public sealed record ModelCard(string Id, string Object, long Created, string OwnedBy,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Revision,
@@ -264,7 +309,8 @@ public sealed record ModelCard(string Id, string Object, long Created, string Ow
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
     string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<RejectedRevision>? RejectedRevisions);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<RejectedRevision>? RejectedRevisions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Quantization = null);
 
 /// <summary>A revision the server refused to serve, and why.</summary>
 public sealed record RejectedRevision(string Revision, string Reason);

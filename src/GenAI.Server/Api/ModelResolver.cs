@@ -29,13 +29,14 @@ public static class ModelResolver
 
     /// <summary>
     /// A raw prompt as vLLM encodes one: special tokens written in it are matched, and with
-    /// <paramref name="addSpecialTokens"/> the tokenizer's post-processor adds its BOS (Llama, Mistral).
+    /// <paramref name="addSpecialTokens"/> the tokenizer's post-processor adds its BOS (Llama, Mistral). Encoding
+    /// stops when <paramref name="cancellationToken"/> (the request's) fires.
     /// </summary>
-    public static IReadOnlyList<int> EncodePrompt(ServedModel model, string text, bool addSpecialTokens, string field)
+    public static IReadOnlyList<int> EncodePrompt(ServedModel model, string text, bool addSpecialTokens, string field, CancellationToken cancellationToken)
     {
         try
         {
-            return model.Tokenizer.EncodePrompt(text, addSpecialTokens);
+            return model.Tokenizer.EncodePrompt(text, addSpecialTokens, cancellationToken);
         }
         catch (UnknownTokenException e)
         {
@@ -44,11 +45,11 @@ public static class ModelResolver
     }
 
     /// <summary>Ordinary text: special-token spellings in it stay text.</summary>
-    public static IReadOnlyList<int> Encode(ServedModel model, string text, string field)
+    public static IReadOnlyList<int> Encode(ServedModel model, string text, string field, CancellationToken cancellationToken)
     {
         try
         {
-            return model.Tokenizer.Encode(text);
+            return model.Tokenizer.Encode(text, cancellationToken);
         }
         catch (UnknownTokenException e)
         {

@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Quantization;
 using GenAI.Server.Hosting;
 
 namespace GenAI.Server.Api;
@@ -26,7 +27,8 @@ public static class ModelsEndpoints
             return new ModelCard(slot.Id, "model", 0, "genai", null, null, null, null, null, null, null, null, slot.Error is null ? "loading" : "failed", slot.Error, rejected);
         }
         return new ModelCard(m.Id, "model", m.Created, "genai", m.Revision, m.Model.Config.ArchitectureName, m.Model.Config.ModelType,
-            m.Model.ParameterCount, m.ContextLength, m.ContextLength, m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready", null, rejected);
+            m.Model.ParameterCount, m.ContextLength, m.ContextLength, m.Model.DType.ToString().ToLowerInvariant(), m.Device, "ready", null, rejected,
+            m.Model.Quantization == WeightQuantization.Int8 ? "int8" : null);
     }
 }
 
@@ -41,9 +43,9 @@ public static class TokenizerEndpoints
                 var model = await ModelResolver.ResolveAsync(http, host, request.Model);
                 if (request.Messages is not null && request.Prompt is not null) throw ApiException.Invalid("give either prompt or messages, not both", "messages");
                 var tokens = request.Messages is not null
-                    ? ChatPrompts.Encode(model, request)
+                    ? ChatPrompts.Encode(model, request, http.RequestAborted)
                     : ModelResolver.EncodePrompt(model, request.Prompt ?? throw ApiException.Invalid("prompt or messages is required", "prompt"),
-                        request.AddSpecialTokens ?? true, "prompt");
+                        request.AddSpecialTokens ?? true, "prompt", http.RequestAborted);
                 return Results.Json(new TokenizeResponse(tokens.ToList(), tokens.Count, model.ContextLength), JsonBody.Options);
             })
             .WithName("Tokenize").WithTags("Tokenizer")

@@ -1,11 +1,13 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GenAI.Core.Generation;
+using GenAI.Core.Generation.Constraints;
 using GenAI.Server.Hosting;
 
 namespace GenAI.Server.Api;
 
 /// <summary>Turns the API's sampling fields into <see cref="SamplingParameters"/>, with the model's and OpenAI's defaults.</summary>
-public static class SamplingMapper
+public static partial class SamplingMapper
 {
     public static SamplingParameters ToParameters(SamplingFields f, ServedModel model, ServerOptions options, int promptTokens,
         int? requestedMaxTokens, int defaultMaxTokens, IReadOnlyList<string> extraStops, int? logprobs)
@@ -40,15 +42,56 @@ public static class SamplingMapper
             Seed = f.Seed,
             // Template stops are a safety net for sampling; beam search takes only what the client asked for.
             Stop = beams ? requestStops : [.. requestStops, .. extraStops],
-            StopTokenIds = [.. f.StopTokenIds ?? [], .. model.Defaults.EosTokenIds.Where(id => id != model.Tokenizer.EosTokenId && f.IgnoreEos != true)],
+            StopTokenIds = f.StopTokenIds ?? [],
             IgnoreEos = f.IgnoreEos ?? false,
             LogProbs = logprobs,
             NumBeams = numBeams,
             NumReturnSequences = beams ? n : 1,
             LengthPenalty = f.LengthPenalty ?? 1.0,
             EarlyStopping = EarlyStoppingOf(f.EarlyStopping),
+            Constraint = Constraint(f.ResponseFormat),
         };
     }
+
+    /// <summary>
+    /// The constraint <c>response_format</c> asks for (null for text), compiled once per schema text
+    /// (<see cref="JsonConstraintCache.Shared"/>); an invalid or unsupported schema is a 400 whose message names the
+    /// keyword and its path (<c>response_format.json_schema.schema.properties.age: keyword 'multipleOf' is not supported</c>).
+    /// </summary>
+    public static OutputConstraint? Constraint(ResponseFormat? format)
+    {
+        const string Field = "response_format";
+        if (format is null) return null;
+        switch (format.Type)
+        {
+            case null:
+                throw ApiException.Invalid("response_format.type is required: text, json_object or json_schema", Field);
+            case "text":
+                return null;
+            case "json_object":
+                return new OutputConstraint(JsonConstraintCache.Shared.AnyObject());
+            case "json_schema":
+                if (format.JsonSchema is not { } jsonSchema) throw ApiException.Invalid("response_format.json_schema is required when type is json_schema", Field);
+                if (jsonSchema.Name is { } name && !SchemaName().IsMatch(name))
+                {
+                    throw ApiException.Invalid("response_format.json_schema.name must be 1 to 64 letters, digits, '_' or '-'", Field);
+                }
+                if (jsonSchema.Schema is not { ValueKind: not JsonValueKind.Null } schema) throw ApiException.Invalid("response_format.json_schema.schema is required", Field);
+                try
+                {
+                    return new OutputConstraint(JsonConstraintCache.Shared.FromSchema(schema, "response_format.json_schema.schema"));
+                }
+                catch (JsonSchemaException e)
+                {
+                    throw ApiException.Invalid(e.Message, Field);
+                }
+            default:
+                throw ApiException.Invalid($"response_format.type must be text, json_object or json_schema, not '{format.Type}'", Field);
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex SchemaName();
 
     /// <summary>A string or a list of strings.</summary>
     public static IEnumerable<string> Strings(JsonElement? element, string field)

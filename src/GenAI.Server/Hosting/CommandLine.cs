@@ -8,10 +8,13 @@ public static class CommandLine
         ["--models-root"] = "ModelsRoot",
         ["--device"] = "Device",
         ["--dtype"] = "DType",
+        ["--quantize"] = "Quantize",
         ["--max-concurrent-sequences"] = "MaxConcurrentSequences",
         ["--max-queued-requests"] = "MaxQueuedRequests",
         ["--max-sequence-length"] = "MaxSequenceLength",
         ["--max-model-len"] = "MaxSequenceLength", // vLLM's name
+        ["--max-prefill-tokens"] = "MaxPrefillTokensPerStep",
+        ["--prefix-cache-mib"] = "PrefixCacheMiB",
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
         ["--data-root"] = "DataRoot",

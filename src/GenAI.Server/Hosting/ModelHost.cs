@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using GenAI.Core.Checkpoints;
 using GenAI.Core.Generation;
 using GenAI.Core.Models;
+using GenAI.Core.Models.Quantization;
 using GenAI.Core.Tokenization;
 using Microsoft.Extensions.Options;
 using TorchSharp;
@@ -197,8 +198,9 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             }
             slot.Current = served;
             slot.Error = null;
-            logger.LogInformation("Serving model {Model} revision {Revision} from {Folder}: {Parameters:N0} parameters, {DType} on {Device}, context {Context} ({Seconds:F1} s){Replaced}",
-                slot.Id, served.Revision, location.Folder, served.Model.ParameterCount, served.Model.DType, served.Device, served.ContextLength,
+            logger.LogInformation("Serving model {Model} revision {Revision} from {Folder}: {Parameters:N0} parameters, {DType} on {Device}, weights {Quantization} ({WeightMB:N0} MB), context {Context} ({Seconds:F1} s){Replaced}",
+                slot.Id, served.Revision, location.Folder, served.Model.ParameterCount, served.Model.DType, served.Device,
+                served.Model.Quantization == WeightQuantization.Int8 ? "int8" : "unquantized", served.Model.WeightBytes / 1e6, served.ContextLength,
                 (DateTime.UtcNow - started).TotalSeconds, previous is null ? "" : $"; revision {previous.Revision} finishes its {previous.Leases} running requests");
             previous?.Retire();
         }
@@ -271,14 +273,15 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
             "float16" => torch.ScalarType.Float16,
             _ => torch.ScalarType.Float32,
         };
+        var quantize = o.Quantize == "int8" ? WeightQuantization.Int8 : WeightQuantization.None;
         string folder = location.Folder;
-        var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = o.Device, DType = dtype });
+        var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = o.Device, DType = dtype, Quantize = quantize });
         InferenceEngine? engine = null;
         try
         {
             var tokenizer = TokenizerLoader.Load(folder);
             ModelCheck.Check(model, tokenizer, folder);
-            var chatTemplate = ChatTemplate.Load(folder);
+            var chatTemplate = ChatTemplate.Load(folder, tokenizer);
             var defaults = GenerationDefaults.Load(folder);
             // Everything that can refuse the folder comes first: the engine starts a thread.
             engine = new InferenceEngine(model, tokenizer, new EngineOptions
@@ -286,6 +289,9 @@ public sealed class ModelHost(IOptions<ServerOptions> options, ILogger<ModelHost
                 MaxBatchRows = o.MaxConcurrentSequences,
                 MaxQueuedRequests = o.MaxQueuedRequests,
                 MaxSequenceLength = o.MaxSequenceLength ?? ServerOptions.DefaultMaxSequenceLength,
+                MaxPrefillTokensPerStep = o.MaxPrefillTokensPerStep,
+                PrefixCacheBytes = (long)o.PrefixCacheMiB << 20,
+                EosTokenIds = defaults.EosTokenIds,
             }, id);
             return new ServedModel(id, folder, location.Revision, model, tokenizer, chatTemplate, defaults, engine, model.Device.ToString());
         }

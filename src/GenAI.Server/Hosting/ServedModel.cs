@@ -31,7 +31,11 @@ public sealed class ServedModel : IDisposable
         Revision = revision ?? ComputeRevision(folder);
         ChatTemplate = chatTemplate;
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        WeightBytes = model.WeightBytes;
     }
+
+    /// <summary>Bytes of the model's weights in memory.</summary>
+    public long WeightBytes { get; }
 
     public string Id { get; }
 

@@ -25,6 +25,14 @@ public sealed class ServerOptions
     [RegularExpression("^(float32|bfloat16|float16)$")]
     public string DType { get; set; } = "float32";
 
+    /// <summary>
+    /// Weight quantization at load: <c>none</c>, or <c>int8</c> (llama.cpp's Q8_0, in memory only, CPU): every linear layer
+    /// and the LM head in int8 with a float16 scale per 32 weights, about a quarter of float32's bytes and decode time;
+    /// the rest keeps <see cref="DType"/>. Checkpoints stay float; a quantized model serves but is never trained.
+    /// </summary>
+    [RegularExpression("^(none|int8)$")]
+    public string Quantize { get; set; } = "none";
+
     /// <summary>Sequences decoded together per model (rows of the batch; a beam search takes num_beams).</summary>
     [Range(1, 1024)]
     public int MaxConcurrentSequences { get; set; } = 16;
@@ -36,6 +44,17 @@ public sealed class ServerOptions
     /// </summary>
     [Range(2, 10_000_000)]
     public int? MaxSequenceLength { get; set; }
+
+    /// <summary>
+    /// Most prompt tokens one prefill pass reads (longer prompts are read in chunks); while streams are generating,
+    /// passes are sized to keep their next tokens coming within a few of their usual gaps.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int MaxPrefillTokensPerStep { get; set; } = 512;
+
+    /// <summary>Mebibytes of keys and values the automatic prefix cache keeps per model (0 turns it off).</summary>
+    [Range(0, 1_000_000)]
+    public int PrefixCacheMiB { get; set; } = 256;
 
     /// <summary>The cap on a model's context when <see cref="MaxSequenceLength"/> is not set.</summary>
     public const int DefaultMaxSequenceLength = 4096;

@@ -73,14 +73,14 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     {
         bool resuming = job.Status == JobStatus.Running;
         if (!resuming) store.AddEvent(job.Id, "info", $"Validating training file: {job.TrainingFile}");
-        var template = ChatTemplate.Load(job.ModelFolder);
+        var tokenizer = TokenizerLoader.Load(job.ModelFolder);
+        var template = ChatTemplate.Load(job.ModelFolder, tokenizer);
         var train = ReadFile(job.TrainingFile, "training_file", template);
         var validation = job.ValidationFile is null ? null : ReadFile(job.ValidationFile, "validation_file", template);
         if (!resuming) Check(store.SetStatus(job.Id, owner, JobStatus.Queued));
         cancellation.ThrowIfCancellationRequested();
 
         TorchRuntime.EnsureAvailable();
-        var tokenizer = TokenizerLoader.Load(job.ModelFolder);
         using var data = Tokenize(train, validation, tokenizer);
         using var model = ModelLoader.Load(job.ModelFolder, new ModelLoadOptions { Device = "cpu" });
         var plan = FineTuningPlan.Resolve(job.Hyperparameters, data.Sizes.Train, data.Sizes.Validation, model.Config.ContextLength);
@@ -204,20 +204,19 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
     private bool OwnsLease(string jobId, string owner) =>
         store.GetJob(jobId) is { } current && current.LeaseOwner == owner && current.LeaseExpiresAt > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    /// <summary>Base-model files the trainer does not write (never weights or weight indexes: the output has its own).</summary>
-    private static readonly HashSet<string> InheritedFiles = new(StringComparer.Ordinal)
-    {
-        "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json", "generation_config.json", "chat_template.jinja", "chat_template.json",
-    };
+    /// <summary>Generation defaults, which the trainer does not write either.</summary>
+    private const string GenerationConfigFile = "generation_config.json";
 
-    /// <summary>Tokenizer settings, chat template and generation defaults the trainer does not write come from the base model.</summary>
-    private static void CopyMissingFiles(string from, string to)
+    /// <summary>
+    /// The base model's tokenizer files (<see cref="HuggingFaceTokenizer.Files"/>: settings, chat templates, the
+    /// named templates' folder) and generation defaults that the output lacks (never weights or weight indexes:
+    /// the output has its own).
+    /// </summary>
+    internal static void CopyMissingFiles(string from, string to)
     {
-        foreach (string file in Directory.EnumerateFiles(from).Where(f => InheritedFiles.Contains(Path.GetFileName(f))))
-        {
-            string target = Path.Combine(to, Path.GetFileName(file));
-            if (!File.Exists(target)) File.Copy(file, target);
-        }
+        HuggingFaceTokenizer.CopyFiles(from, to, overwrite: false);
+        string generation = Path.Combine(from, GenerationConfigFile), target = Path.Combine(to, GenerationConfigFile);
+        if (File.Exists(generation) && !File.Exists(target)) File.Copy(generation, target);
     }
 
     private static void Check(bool stillLeased)

@@ -19,6 +19,9 @@ public sealed class DecoderFixtures : IDisposable
 
     public static string Folder(string name) => TestPaths.DecoderModel(name);
 
+    /// <summary>The GPT-2 fixture, for tests that run it beside the Llama family.</summary>
+    public CausalLanguageModel Gpt2 => _models.GetOrAdd(("gpt2-tiny", ScalarType.Float32), _ => ModelLoader.Load(TestPaths.Gpt2Tiny, new ModelLoadOptions { Device = "cpu" }));
+
     public CausalLanguageModel Model(string name, ScalarType dtype = ScalarType.Float32) =>
         _models.GetOrAdd((name, dtype), key => ModelLoader.Load(Folder(key.Item1), new ModelLoadOptions { Device = "cpu", DType = key.Item2 }));
 

@@ -27,7 +27,7 @@ public class ChatTemplateTests
         var config = JsonSerializer.SerializeToNode(tokenizerConfig ?? new { bos_token = "<s>", eos_token = "</s>" })!.AsObject();
         config["chat_template"] = template;
         File.WriteAllText(temp.File("tokenizer_config.json"), config.ToJsonString());
-        return ChatTemplate.Load(temp.Path, clock);
+        return ChatTemplate.Load(temp.Path, clock: clock);
     }
 
     private static string Render(string template, IEnumerable<ChatTurn> turns) => Load(template).Render(turns);
@@ -175,6 +175,35 @@ public class ChatTemplateTests
             """);
         File.WriteAllText(temp.File("special_tokens_map.json"), """{"eos_token": "<|end|>", "pad_token": "<pad>"}""");
         Assert.Equal("<s>|<|end|>|True|False|['<a>', '<b>']", ChatTemplate.Load(temp.Path).Render([new ChatTurn("user", "x")]));
+    }
+
+    [Fact]
+    public void TemplateAndTokenizerResolveSpecialTokensByOneRule()
+    {
+        // A config with added_tokens_decoder: transformers ignores special_tokens_map.json, for the tokenizer's EOS
+        // and for the template's eos_token alike.
+        using var temp = new TempFolder();
+        var json = HuggingFaceTokenizerTests.MinimalTokenizerJson();
+        json["added_tokens"] = new JsonArray(
+            new JsonObject { ["id"] = 3, ["content"] = "</s>", ["special"] = true, ["normalized"] = false },
+            new JsonObject { ["id"] = 4, ["content"] = "<|end|>", ["special"] = true, ["normalized"] = false });
+        File.WriteAllText(temp.File("tokenizer.json"), json.ToJsonString());
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"chat_template": "{{ eos_token }}|{{ bos_token is defined }}|{{ unk_token }}", "eos_token": "</s>",
+             "added_tokens_decoder": {"3": {"content": "</s>", "special": true}, "4": {"content": "<|end|>", "special": true}}}
+            """);
+        File.WriteAllText(temp.File("special_tokens_map.json"), """{"eos_token": "<|end|>", "unk_token": "<|end|>"}""");
+        var tokenizer = TokenizerLoader.Load(temp.Path);
+        Assert.Equal("</s>", tokenizer.EosToken);
+        Assert.Equal("</s>|False|", ChatTemplate.Load(temp.Path, tokenizer).Render([new ChatTurn("user", "x")]));
+        Assert.Equal("</s>|False|", ChatTemplate.Load(temp.Path).Render([new ChatTurn("user", "x")]));
+
+        // The tokenizer class's defaults reach the template with the tokenizer: Llama's </s> when the config names none.
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"chat_template": "{{ eos_token }}", "tokenizer_class": "LlamaTokenizerFast", "add_bos_token": false}""");
+        File.Delete(temp.File("special_tokens_map.json"));
+        tokenizer = TokenizerLoader.Load(temp.Path);
+        Assert.Equal("</s>", tokenizer.EosToken);
+        Assert.Equal("</s>", ChatTemplate.Load(temp.Path, tokenizer).Render([new ChatTurn("user", "x")]));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text;
 using GenAI.Core.Tokenization;
+using GenAI.Core.Tokenization.HuggingFace;
 
 namespace GenAI.Core.Tests.Tokenization;
 
@@ -25,14 +27,64 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void TokenizerJsonDecidesAboutBosNotTheConfig()
+    public void Phi3ConfigEncodesAsTransformers()
     {
-        // Phi-3's tokenizer_config.json says add_bos_token false; tokenizers follows tokenizer.json's <s> template.
+        // Phi-3's tokenizer_config.json: LlamaTokenizer with add_bos_token false, and rstrip on the chat markers in
+        // added_tokens_decoder. transformers (so vLLM) applies both on top of tokenizer.json, whose template adds <s>.
         var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
-        Assert.Equal(1, phi3.EncodePrompt("Hi")[0]);
+        Assert.Equal(phi3.Encode("Hi"), phi3.EncodePrompt("Hi"));
+        Assert.Equal([400, 292], phi3.EncodePrompt("Hi"));
         Assert.Equal(1, phi3.BosTokenId);
         Assert.Equal("<|endoftext|>", phi3.EosToken);
         Assert.Equal(phi3.TokenToId("<|endoftext|>"), phi3.EosTokenId);
+        // The newline after <|user|>, <|end|> and <|assistant|> belongs to the marker (it was ▁ and <0x0A> tokens).
+        const string chat = "<|user|>\nHi<|end|>\n<|assistant|>\n";
+        Assert.Equal([610, 400, 292, 609, 608], phi3.EncodePrompt(chat));
+        Assert.Equal([610, 400, 292, 609, 608], phi3.EncodeWithSpecialTokens(chat));
+        // </s> is rstrip and not special in the config: it strips, but tokenizers keeps a token special once it was.
+        Assert.Equal([403, 2], phi3.EncodeWithSpecialTokens("Hello</s>  "));
+        Assert.True(phi3.IsSpecialToken(2));
+        Assert.Equal("Hi Ok", phi3.Decode(phi3.EncodeWithSpecialTokens(chat + "Ok</s>"), skipSpecialTokens: true));
+    }
+
+    [Fact]
+    public void LlamaClassesTakeBosAndEosFromTheConfig()
+    {
+        // tokenizer.json without post-processor or added tokens; the config names <s> and </s> (transformers adds
+        // both as special tokens) and asks for an EOS; BOS is the Llama classes' default.
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("tokenizer.json"), MinimalTokenizerJson().ToJsonString());
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<s>", "eos_token": "</s>", "add_eos_token": true}
+            """);
+        var tokenizer = TokenizerLoader.Load(temp.Path);
+        Assert.Equal(5, tokenizer.VocabSize);
+        Assert.Equal([3, 2, 0, 4], tokenizer.EncodePrompt("aba"));
+        Assert.Equal([2, 0], tokenizer.EncodePrompt("aba", addSpecialTokens: false));
+        Assert.Equal([3, 2, 4], tokenizer.EncodeWithSpecialTokens("<s>ab</s>"));
+        Assert.True(tokenizer.IsSpecialToken(3));
+
+        // Another class keeps tokenizer.json's post-processor (none here), whatever the config says.
+        File.WriteAllText(temp.File("tokenizer_config.json"), """
+            {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "add_bos_token": true}
+            """);
+        Assert.Equal([2, 0], TokenizerLoader.Load(temp.Path).EncodePrompt("aba"));
+
+        // add_bos_token without a BOS: transformers refuses the tokenizer, so does loading.
+        File.WriteAllText(temp.File("tokenizer_config.json"), """{"tokenizer_class": "GemmaTokenizer", "bos_token": null}""");
+        var e = Assert.Throws<InvalidDataException>(() => TokenizerLoader.Load(temp.Path));
+        Assert.Contains("add_bos_token", e.Message);
+        Assert.Contains("tokenizer_config.json", e.Message);
+    }
+
+    [Fact]
+    public void RealTokenizersAreUnchangedByTheirConfigs()
+    {
+        // llama3 (PreTrainedTokenizerFast), qwen3 (Qwen2Tokenizer) and mistral (LlamaTokenizer, add_bos_token true):
+        // transformers and tokenizers agree; mistral's BOS now comes from its config.
+        Assert.Equal([1, 22557], ReferenceTokenizers.Get("mistral").EncodePrompt("Hello"));
+        Assert.Equal([128000, 9906], ReferenceTokenizers.Get("llama3").EncodePrompt("Hello"));
+        Assert.Equal([9707], ReferenceTokenizers.Get("qwen3").EncodePrompt("Hello"));
     }
 
     [Fact]
@@ -91,6 +143,31 @@ public class HuggingFaceTokenizerTests
         Assert.Equal(mistral.EncodePrompt(text), loaded.EncodePrompt(text));
         Assert.Equal(mistral.Encode(text), loaded.Encode(text));
         Assert.Equal(2, loaded.EosTokenId);
+    }
+
+    [Fact]
+    public void SavedFolderKeepsEveryTokenizerFileAndNamedTemplate()
+    {
+        using var source = new TempFolder();
+        foreach (string file in Directory.EnumerateFiles(TestPaths.Tokenizer("mistral"))) File.Copy(file, source.File(Path.GetFileName(file)));
+        File.WriteAllText(source.File("chat_template.jinja"), "{{ messages[0].content }}");
+        File.WriteAllText(source.File("chat_template.json"), """{"chat_template": "unused"}""");
+        File.WriteAllText(source.File("special_tokens_map.json"), """{"eos_token": "</s>"}""");
+        File.WriteAllText(source.File("added_tokens.json"), "{}");
+        Directory.CreateDirectory(source.File("additional_chat_templates"));
+        File.WriteAllText(source.File("additional_chat_templates/tool_use.jinja"), "tools: {{ tools | length }}");
+        var tokenizer = TokenizerLoader.Load(source.Path);
+        using var saved = new TempFolder();
+        tokenizer.Save(saved.Path);
+        foreach (string name in HuggingFaceTokenizer.Files.Where(n => !n.EndsWith('/')))
+        {
+            Assert.True(File.Exists(saved.File(name)) == File.Exists(source.File(name)), name);
+        }
+        Assert.True(File.Exists(saved.File("additional_chat_templates/tool_use.jinja")));
+        var template = ChatTemplate.Load(saved.Path, TokenizerLoader.Load(saved.Path));
+        Assert.Equal(["default", "tool_use"], template.TemplateNames.Order());
+        Assert.Equal("tools: 1", template.Render([new JsonObject { ["role"] = "user", ["content"] = "x" }],
+            new ChatRenderOptions { Tools = [new JsonObject { ["type"] = "function" }] }));
     }
 
     [Fact]
@@ -216,11 +293,54 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
-    public void IdsOutsideTheVocabularyAreRefused()
+    public void UnicodeNormalizersNormalizeAroundNoncharactersAndLoneSurrogates()
     {
+        // .NET's string.Normalize throws on U+FFFE and unpaired surrogates; Rust never fails. Ids from tokenizers'
+        // Node binding (qwen3: NFC; the synthetic tokenizers: NFKD, NFKC, NFC). Lone surrogates reach Rust as U+FFFD.
         var qwen = ReferenceTokenizers.Get("qwen3");
-        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize], skipSpecialTokens: false));
+        (string Text, int[] Ids)[] qwenCases =
+        [
+            ("a\uFFFE b", [64, 5564, 122, 293]),
+            ("a\uFFFEb", [64, 5564, 122, 65]),
+            ("e\u0301\uFFFE\u0301x", [963, 5564, 122, 53839, 87]),
+            ("\uFFFE", [5564, 122]),
+            ("\uFFFF\uFDD0 ok", [5564, 123, 125415, 238, 5394]),
+            ("a\ud800 b", [64, 5691, 293]),
+            ("\udc00x\ud83d", [5691, 87, 5691]),
+            ("caf\u00e9\uFFFE\uD83D\uDE00", [924, 58858, 5564, 122, 141334]),
+        ];
+        foreach (var (text, ids) in qwenCases)
+        {
+            Assert.Equal(ids, qwen.Encode(text));
+            Assert.Equal(ids, qwen.EncodePrompt(text));
+        }
+        Assert.Equal([22, 0, 9], SyntheticTokenizerTests.Get("normalizers-whitespace").Encode("a\uFFFE b"));
+        Assert.Equal([3, 0, 15], SyntheticTokenizerTests.Get("normalizers-whitespace").Encode("e\u0301\uFFFE\u0301x"));
+        Assert.Equal([24], SyntheticTokenizerTests.Get("subword-suffix").Encode("a\uFFFE b"));
+        Assert.Equal([70, 15], SyntheticTokenizerTests.Get("subword-suffix").Encode("e\u0301\uFFFE\u0301x"));
+        Assert.Equal([0, 0, 0, 15], SyntheticTokenizerTests.Get("subword-prefix").Encode("e\u0301\uFFFE\u0301x"));
+        // Straight to the normalizer: a lone surrogate stays where it is, the text around it is normalized.
+        bool origin = true;
+        Assert.Equal("\u00e9\ud800\u00e9\uFFFE\u1e69", new UnicodeNormalizer(NormalizationForm.FormC)
+            .Normalize("e\u0301\ud800e\u0301\uFFFEs\u0323\u0307", ref origin));
+        Assert.Equal("e\u0301\uDFFFx", new UnicodeNormalizer(NormalizationForm.FormKD).Normalize("\u00e9\uDFFFx", ref origin));
+    }
+
+    [Fact]
+    public void WholeDecodeSkipsIdsWithoutAToken()
+    {
+        // Qwen3's model scores 151936 rows, its tokenizer has 151669 tokens: tokenizers' decode skips the rest.
+        var qwen = ReferenceTokenizers.Get("qwen3");
+        var hello = qwen.Encode("Hello world");
+        int[] ids = [151669, .. hello, 151935, -1, int.MaxValue];
+        Assert.Equal("Hello world", qwen.Decode(ids, skipSpecialTokens: false));
+        Assert.Equal("Hello world", qwen.Decode(ids, skipSpecialTokens: true));
+        var phi3 = SyntheticTokenizerTests.Get("sentencepiece-phi3-config");
+        Assert.Equal("Hi", phi3.Decode([phi3.VocabSize, .. phi3.Encode("Hi"), phi3.VocabSize + 52], skipSpecialTokens: true));
+        Assert.Equal("ab", CharTokenizer.FromCorpus("ab").Decode([0, 7, 1], skipSpecialTokens: false));
+        // A continuation's bytes still need a token.
         Assert.Throws<ArgumentOutOfRangeException>(() => qwen.TokenBytes(-1).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => qwen.Decode([qwen.VocabSize]));
     }
 
     [Fact]
@@ -235,6 +355,46 @@ public class HuggingFaceTokenizerTests
         var llama = ReferenceTokenizers.Get("llama3");
         string spaces = new string(' ', 1000) + "x";
         Assert.Equal(spaces, llama.Decode(llama.Encode(spaces), skipSpecialTokens: false));
+    }
+
+    [Fact]
+    public void EncodingStopsWhenCancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string words = string.Concat(Enumerable.Repeat("Tokenization is fun; ", 1000));
+        foreach (string name in ReferenceTokenizers.Names)
+        {
+            var tokenizer = ReferenceTokenizers.Get(name);
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.Encode(words, cancelled.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.EncodeWithSpecialTokens(words, cancelled.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => tokenizer.EncodePrompt(words, cancellationToken: cancelled.Token));
+        }
+        Assert.ThrowsAny<OperationCanceledException>(() => CharTokenizer.FromCorpus("ab").Encode("ab", cancelled.Token));
+
+        // Within one long pre-token too: the merge loop checks the token as it goes.
+        var llama = (HuggingFaceTokenizer)ReferenceTokenizers.Get("llama3");
+        var model = llama.Pipeline.Model;
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Tokenize(new string('a', 100_000), [], cancelled.Token));
+        var ids = new List<int>();
+        model.Tokenize(new string('a', 100_000), ids, CancellationToken.None);
+        Assert.Equal(12_500, ids.Count); // eight a's per token
+    }
+
+    [Fact]
+    public void LongPreTokensEncodeAndDecodeBack()
+    {
+        // One pre-token of 200k equal letters (every merge a pair of equal ids: the case that once sent all of
+        // Llama 3's such merges to one hash bucket) and one of random letters; their speed is in the `tokenizer`
+        // benchmark verb.
+        var llama = ReferenceTokenizers.Get("llama3");
+        var random = new Random(7);
+        foreach (string text in new[] { new string('a', 200_000), new string(Enumerable.Range(0, 100_000).Select(_ => (char)('a' + random.Next(26))).ToArray()) })
+        {
+            var ids = llama.Encode(text);
+            Assert.InRange(ids.Count, 1, text.Length);
+            Assert.Equal(text, llama.Decode(ids));
+        }
     }
 
     internal static JsonObject MinimalTokenizerJson() => new()

@@ -197,4 +197,57 @@ public class JinjaTemplateTests
         Assert.Contains("recursed more than", Assert.Throws<TemplateException>(() =>
             Render("{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}")).Message);
     }
+
+    /// <summary>
+    /// What would allocate more than <see cref="JinjaTemplate.MaxOutputLength"/> characters (or items) fails as a
+    /// template error (Python raises MemoryError or takes as long) instead of being silently cut short or
+    /// allocating gigabytes; sizes at the limit still render.
+    /// </summary>
+    [Theory]
+    [InlineData("{{ 'ab' * 10000000 }}", "a repeated string")]
+    [InlineData("{{ 'x' * 9223372036854775807 }}", "a repeated string")]
+    [InlineData("{{ ([1] * 20000000) | length }}", "a repeated sequence")]
+    [InlineData("{{ 'a'.center(20000000) }}", "a padding width")]
+    [InlineData("{{ 'a' | center(9223372036854775807) }}", "a padding width")]
+    [InlineData("{{ 'a'.rjust(17000000, '*') }}", "a padding width")]
+    [InlineData("{{ '7'.zfill(17000000) }}", "a zfill width")]
+    [InlineData("{{ 'a\\nb' | indent(17000000) }}", "indent width")]
+    [InlineData("{{ [[1]] | tojson(indent=17000000) }}", "tojson indent")]
+    [InlineData("{{ [[[[1]]]] | tojson(indent=5000000) }}", "tojson's text")]
+    [InlineData("{{ '{:>17000000}'.format(1) }}", "a format width")]
+    [InlineData("{{ '{:.99999999999}'.format(1.0) }}", "a format precision")]
+    [InlineData("{{ '%17000000s' % 'a' }}", "a format width")]
+    [InlineData("{{ '%9000000s%9000000s' % ('a', 'b') }}", "a formatted string")]
+    [InlineData("{% set ns = namespace(s='0123456789abcdef') %}{% for i in range(30) %}{% set ns.s = ns.s + ns.s %}{% endfor %}", "a string")]
+    [InlineData("{% set ns = namespace(s='0123456789abcdef') %}{% for i in range(30) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "a string")]
+    [InlineData("{{ ('x' * 9000000).replace('x', 'yy') }}", "a replaced string")]
+    [InlineData("{{ ['x' * 9000000, 'y' * 9000000] | join }}", "a joined string")]
+    [InlineData("{{ ''.join(['x' * 9000000, 'y' * 9000000]) }}", "a joined string")]
+    [InlineData("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "the rendered text")]
+    [InlineData("{% for i in range(100000) %}{% for j in range(20) %}0123456789{% endfor %}{% endfor %}", "the rendered text")]
+    [InlineData("{% set big %}{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}{% endset %}", "the rendered text")]
+    public void RefusesToBuildMoreThanTheOutputLimit(string template, string what)
+    {
+        var e = Assert.Throws<TemplateException>(() => Render(template));
+        Assert.Contains(what, e.Message);
+        Assert.Contains("over the template limit of 16,777,216", e.Message);
+    }
+
+    [Fact]
+    public void SizesAtTheLimitStillRender()
+    {
+        Assert.Equal(JinjaTemplate.MaxOutputLength, Render("{{ 'ab' * 8388608 }}").Length);
+        Assert.Equal(JinjaTemplate.MaxOutputLength, Render("{{ 'a'.center(16777216) }}").Length);
+        Assert.Equal("5000000", Render("{{ ([1, 2] * 2500000) | length }}"));
+        Assert.Equal("  a", Render("{{ 'a' | indent(2, true) }}"));
+        Assert.Equal("a", Render("{{ 'a' * -3 }}a"));
+        Assert.Equal("", Render("{{ '' * 9223372036854775807 }}"));
+        // Python writes a double's exact decimals, then zeros: no silent cut at 400 decimals.
+        string tiny = Render("{{ '%.1100f' % 5e-324 }}"); // Python: 323 zeros, 4940656458412465441765687928682213723651..., 3447265625 at decimal 1074
+        Assert.Equal(1102, tiny.Length);
+        Assert.StartsWith("0." + new string('0', 323) + "494065645841246544176", tiny);
+        Assert.EndsWith("3447265625" + new string('0', 26), tiny);
+        Assert.Equal("0.1000000000000000055511151231257827021181583404541015625" + new string('0', 1045), Render("{{ '%.1100f' % 0.1 }}"));
+        Assert.Equal("1." + new string('0', 2000), Render("{{ '{:.2000f}'.format(1.0) }}"));
+    }
 }

@@ -36,7 +36,7 @@ public class RealChatTemplateTests
         File.Copy(Path.Combine(Folder, spec["file"]!.GetValue<string>()), folder.File("chat_template.jinja"));
         File.WriteAllText(folder.File("tokenizer_config.json"), spec["special_tokens"]!.ToJsonString());
         var now = DateTime.Parse(Cases.Value["now"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
-        var chat = ChatTemplate.Load(folder.Path, new FixedClock(new DateTimeOffset(now, TimeSpan.Zero)));
+        var chat = ChatTemplate.Load(folder.Path, clock: new FixedClock(new DateTimeOffset(now, TimeSpan.Zero)));
 
         string Render() => chat.Render(Messages(input["messages"]!), new ChatRenderOptions
         {
@@ -94,7 +94,7 @@ public class RealChatTemplateTests
     public void PassesTheSpecialTokensTransformersPasses(string tokenizer)
     {
         var expected = ReferenceChat(tokenizer)["template_variables"]!.AsObject();
-        var tokens = ChatTemplateFiles.ReadSpecialTokens(Path.Combine(TestPaths.Fixtures, "tokenizers", tokenizer));
+        var tokens = ReferenceTokenizers.Get(tokenizer).Config.TemplateVariables();
         Assert.Equal(expected.Select(kv => kv.Key).Order(), tokens.Keys.Order());
         foreach (var (key, value) in expected)
         {

@@ -54,7 +54,10 @@ public sealed class Gpt2Model : CausalLanguageModel
     }
 
     /// <inheritdoc />
-    protected override Tensor OutputWeight => _head?.Weight ?? _tokens.Weight;
+    protected override LinearLayer? OutputLayer => _head;
+
+    /// <inheritdoc />
+    protected override Tensor TokenEmbeddingWeight => _tokens.Weight;
 
     /// <inheritdoc />
     public override KvCache CreateKvCache(int maxBatch, int maxSequenceLength) =>

@@ -7,6 +7,7 @@ namespace GenAI.Core.Models.Kernels;
 /// </summary>
 internal sealed class KernelThreads
 {
+    private static readonly Lazy<KernelThreads> Shared = new(() => new KernelThreads(Math.Max(0, TorchSharp.torch.get_num_threads() - 1)));
     private readonly SemaphoreSlim[] _go;
     private readonly ManualResetEventSlim _done = new(false);
     private readonly Lock _gate = new();
@@ -23,6 +24,9 @@ internal sealed class KernelThreads
             new Thread(() => Work(index)) { IsBackground = true, Name = $"genai-kernel-{i + 1}" }.Start();
         }
     }
+
+    /// <summary>The process's kernel threads: one fewer than libtorch's thread count, as the caller runs a partition too.</summary>
+    public static KernelThreads Default => Shared.Value;
 
     /// <summary>Partitions the caller may ask for (workers + the caller).</summary>
     public int MaxPartitions => _go.Length + 1;

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using GenAI.Core.Models.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,16 +14,38 @@ namespace GenAI.Core.Models.Kernels;
 /// streams each weight row once, computes its dot products with every row of x while it is in L1, and splits
 /// the weight rows across threads. Weights may be float32 or bfloat16 (converted to float32 in registers, so half the
 /// bytes are read); x is the weights' dtype, accumulated in float32, and the result comes back in that dtype.
+/// Int8 (<see cref="Q8_0Weight"/>) weights read a quarter of float32's bytes, on one of two paths (<see cref="Int8Path"/>).
 /// </summary>
 public static class SkinnyMatmul
 {
     /// <summary>Most rows of x the kernel takes; more rows are compute-bound and go to libtorch's GEMM.</summary>
     public const int MaxRows = 16;
 
-    private static readonly Lazy<KernelThreads> Workers = new(() => new KernelThreads(Math.Max(0, get_num_threads() - 1)));
+    // Past this many blocks a row (131,072 input features) the kernels' per-thread scale buffers would outgrow the stack.
+    private const int MaxInt8Blocks = 4096;
+
+    [ThreadStatic]
+    private static Int8KernelPath? _int8PathOnThisThread;
+
+    /// <summary>True when this CPU has AVX-VNNI (and AVX2), so int8 weights can take the <see cref="Int8KernelPath.Vnni"/> path.</summary>
+    public static bool VnniSupported => AvxVnni.IsSupported && Avx2.IsSupported;
 
     /// <summary>
-    /// True when <see cref="Linear"/> can take these operands: CPU, float32 or bfloat16 (both the same), contiguous
+    /// The path int8 weights take on the calling thread: <see cref="Int8KernelPath.Vnni"/> where the CPU has it, else
+    /// <see cref="Int8KernelPath.Portable"/>. Tests and benchmarks set it to run either; setting Vnni on a CPU without it throws.
+    /// </summary>
+    public static Int8KernelPath Int8Path
+    {
+        get => _int8PathOnThisThread ?? (VnniSupported ? Int8KernelPath.Vnni : Int8KernelPath.Portable);
+        set
+        {
+            if (value == Int8KernelPath.Vnni && !VnniSupported) throw new PlatformNotSupportedException("this CPU has no AVX-VNNI");
+            _int8PathOnThisThread = value;
+        }
+    }
+
+    /// <summary>
+    /// True when <see cref="Linear(Tensor, Tensor, Tensor?)"/> can take these operands: CPU, float32 or bfloat16 (both the same), contiguous
     /// weights, no autograd, few rows.
     /// </summary>
     public static bool Applies(Tensor x, Tensor weight) =>
@@ -33,7 +57,7 @@ public static class SkinnyMatmul
         && weight.numel() * weight.ElementSize <= int.MaxValue // the bytes are reached through a Span
         && weight.is_contiguous();
 
-    /// <summary>x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out]. Check <see cref="Applies"/> first.</summary>
+    /// <summary>x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out]. Check <see cref="Applies(Tensor, Tensor)"/> first.</summary>
     public static unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {
         int inFeatures = (int)weight.shape[1], outFeatures = (int)weight.shape[0];
@@ -44,23 +68,90 @@ public static class SkinnyMatmul
         var output = empty(shape, ScalarType.Float32);
         using var biasFloat = bias?.to(ScalarType.Float32).contiguous();
 
-        float* xp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(input.bytes));
-        void* wp = Unsafe.AsPointer(ref MemoryMarshal.GetReference(weight.bytes));
-        float* yp = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
-        float* bp = biasFloat is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(biasFloat.bytes));
+        float* xp = (float*)TensorMemory.Pointer(input);
+        void* wp = TensorMemory.Pointer(weight);
+        float* yp = (float*)TensorMemory.Pointer(output);
+        float* bp = biasFloat is null ? null : (float*)TensorMemory.Pointer(biasFloat);
 
         // Splitting small outputs costs more in hand-offs than it saves.
-        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(Workers.Value.MaxPartitions, Math.Max(1, outFeatures / 64));
+        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
         if (weight.dtype == ScalarType.BFloat16)
         {
             var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
-            Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         }
         else
         {
             var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
-            Workers.Value.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         }
+        if (x.dtype == ScalarType.Float32) return output;
+        using (output) return output.to(x.dtype);
+    }
+
+    /// <summary>True when <see cref="Linear(Tensor, Q8_0Weight, Tensor?)"/> can take these operands: few rows of float x on the CPU, no autograd.</summary>
+    public static bool Applies(Tensor x, Q8_0Weight weight) =>
+        Vector256.IsHardwareAccelerated
+        && !is_grad_enabled()
+        && x.device_type == DeviceType.CPU
+        && x.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16
+        && x.dim() >= 1 && x.shape[^1] == weight.InFeatures
+        && x.numel() / x.shape[^1] <= MaxRows
+        && weight.Blocks <= MaxInt8Blocks;
+
+    /// <summary>
+    /// x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out] for int8 (Q8_0) weights, accumulated in float32 and
+    /// returned in x's dtype. Check <see cref="Applies(Tensor, Q8_0Weight)"/> first. Both paths compute the same sum of
+    /// dequantized weights times x; the VNNI path also rounds x to Q8_0 (each block to 1/254 of its largest |value|).
+    /// </summary>
+    public static unsafe Tensor Linear(Tensor x, Q8_0Weight weight, Tensor? bias)
+    {
+        if (x.shape[^1] != weight.InFeatures)
+        {
+            throw new ArgumentException($"x has {x.shape[^1]} features, the weight takes {weight.InFeatures}", nameof(x));
+        }
+        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.OutFeatures))
+        {
+            throw new ArgumentException($"bias [{string.Join(", ", bias.shape)}] does not match the weight's {weight.OutFeatures} outputs", nameof(bias));
+        }
+        int inFeatures = weight.InFeatures, outFeatures = weight.OutFeatures, padded = weight.PaddedInFeatures;
+        using var input = x.dtype == ScalarType.Float32 ? x.contiguous() : x.to(ScalarType.Float32);
+        int rows = (int)(input.numel() / inFeatures);
+        var shape = x.shape.ToArray();
+        shape[^1] = outFeatures;
+        var output = empty(shape, ScalarType.Float32);
+        using var biasFloat = bias?.to(ScalarType.Float32).contiguous();
+
+        float* xp = (float*)TensorMemory.Pointer(input);
+        float* yp = (float*)TensorMemory.Pointer(output);
+        float* bp = biasFloat is null ? null : (float*)TensorMemory.Pointer(biasFloat);
+        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
+        if (Int8Path == Int8KernelPath.Vnni)
+        {
+            long quantizedBytes = rows * Q8_0VnniJob.RowBytes(weight);
+            byte* scratch = ThreadScratch.Get(quantizedBytes + (long)rows * weight.Blocks * sizeof(float));
+            float* scales = (float*)(scratch + quantizedBytes);
+            Q8_0VnniJob.QuantizeActivations(xp, rows, weight, scratch, scales);
+            var job = new Q8_0VnniJob(scratch, scales, weight, bp, yp, rows);
+            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+        }
+        else
+        {
+            if (padded != inFeatures)
+            {
+                // The kernel reads whole blocks: rows of x padded with zeros to the weight's padded length.
+                float* paddedX = (float*)ThreadScratch.Get((long)rows * padded * sizeof(float));
+                for (int m = 0; m < rows; m++)
+                {
+                    new ReadOnlySpan<float>(xp + (long)m * inFeatures, inFeatures).CopyTo(new Span<float>(paddedX + (long)m * padded, inFeatures));
+                    new Span<float>(paddedX + (long)m * padded + inFeatures, padded - inFeatures).Clear();
+                }
+                xp = paddedX;
+            }
+            var job = new Q8_0FloatJob(xp, weight, bp, yp, rows);
+            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+        }
+        GC.KeepAlive(weight);
         if (x.dtype == ScalarType.Float32) return output;
         using (output) return output.to(x.dtype);
     }
@@ -207,4 +298,14 @@ public static class SkinnyMatmul
             return sum;
         }
     }
+}
+
+/// <summary>How <see cref="SkinnyMatmul"/> multiplies int8 (Q8_0) weights.</summary>
+public enum Int8KernelPath
+{
+    /// <summary>int8 weights widened to float32 in registers, times float32 x (any CPU with 256-bit vectors).</summary>
+    Portable,
+
+    /// <summary>x quantized to int8 per block, int8 × int8 products summed by AVX-VNNI's <c>vpdpbusd</c>.</summary>
+    Vnni,
 }

@@ -31,11 +31,4 @@ public sealed class RmsNorm : nn.Module
         var normalized = h.mul(h.pow(2).mean([-1], keepdim: true).add_(_epsilon).rsqrt_());
         return _weight.mul(dtype == ScalarType.Float32 ? normalized : normalized.to(dtype));
     }
-
-    /// <summary>Resets to weight 1.</summary>
-    public void Reset()
-    {
-        using var _ = no_grad();
-        _weight.fill_(1);
-    }
 }

@@ -77,7 +77,11 @@ public sealed record RopeParameters
     /// <param name="config">The config.</param>
     /// <param name="headDim">Width of one attention head.</param>
     /// <param name="maxPositionEmbeddings">The model's <c>max_position_embeddings</c>.</param>
-    public static RopeParameters Read(ConfigReader config, int headDim, int maxPositionEmbeddings)
+    /// <param name="defaultOriginalMaxPositions">
+    /// The family's <c>original_max_position_embeddings</c> when the config has none (Phi-3's is 4096); null: the
+    /// model's <c>max_position_embeddings</c>.
+    /// </param>
+    public static RopeParameters Read(ConfigReader config, int headDim, int maxPositionEmbeddings, int? defaultOriginalMaxPositions = null)
     {
         // transformers v5 keeps theta and the scaling in one rope_parameters object; v4 splits them.
         var rope = config.Section("rope_parameters");
@@ -108,6 +112,7 @@ public sealed record RopeParameters
 
         int original = scaling?.OptionalInt("original_max_position_embeddings")
                        ?? config.OptionalInt("original_max_position_embeddings")
+                       ?? defaultOriginalMaxPositions
                        ?? maxPositionEmbeddings;
         var p = new RopeParameters
         {

@@ -24,7 +24,7 @@ public sealed class LlamaFamily : IModelArchitecture
     private readonly Window _window;
 
     private sealed record Defaults(int Vocab, int Hidden, int Intermediate, int Layers, int Heads, int? KvHeads, int? HeadDim,
-        int MaxPositions, double Epsilon, int? SlidingWindow = null);
+        int MaxPositions, double Epsilon, int? SlidingWindow = null, int? OriginalMaxPositions = null);
 
     private LlamaFamily(string modelType, string architectureName, Defaults defaults, bool attentionBiasField = false,
         bool qwen2Biases = false, bool mlpBiasField = false, bool queryKeyNorm = false, bool fused = false, Window window = Window.None)
@@ -58,7 +58,7 @@ public sealed class LlamaFamily : IModelArchitecture
 
     /// <summary>Phi-3 / Phi-3.5 / Phi-4-mini (<c>phi3</c>): fused projections, partial rotary, LongRoPE.</summary>
     public static LlamaFamily Phi3 { get; } = new("phi3", "Phi3ForCausalLM",
-        new(32064, 3072, 8192, 32, 32, null, null, 4096, 1e-5), fused: true, window: Window.All);
+        new(32064, 3072, 8192, 32, 32, null, null, 4096, 1e-5, OriginalMaxPositions: 4096), fused: true, window: Window.All);
 
     /// <summary>Every family.</summary>
     public static IReadOnlyList<LlamaFamily> All { get; } = [Llama, Mistral, Qwen2, Qwen3, Phi3];
@@ -98,7 +98,7 @@ public sealed class LlamaFamily : IModelArchitecture
             HeadDim = headDim ?? hidden / heads,
             MaxPositionEmbeddings = maxPositions,
             RmsNormEpsilon = c.Double("rms_norm_eps", d.Epsilon, min: 0, max: 1),
-            Rope = RopeParameters.Read(c, headDim ?? hidden / heads, maxPositions),
+            Rope = RopeParameters.Read(c, headDim ?? hidden / heads, maxPositions, d.OriginalMaxPositions),
             Activation = activation,
             QkvBias = attentionBias || _qwen2Biases,
             OutputBias = attentionBias,

@@ -27,7 +27,7 @@ internal sealed class LlamaForwardPass
             _positions = step.Positions;
             _span = step.Span;
             _plain = new AttentionMask(step.Mask, step.IsCausal);
-            lengths = step.Lengths.Select(l => l + tokens).ToArray();
+            lengths = step.EndLengths.ToArray();
         }
         else
         {

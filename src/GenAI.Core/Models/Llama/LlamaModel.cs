@@ -49,7 +49,10 @@ public sealed class LlamaModel : CausalLanguageModel
     }
 
     /// <inheritdoc />
-    protected override Tensor OutputWeight => _head?.Weight ?? _tokens.Weight;
+    protected override LinearLayer? OutputLayer => _head;
+
+    /// <inheritdoc />
+    protected override Tensor TokenEmbeddingWeight => _tokens.Weight;
 
     /// <inheritdoc />
     public override KvCache CreateKvCache(int maxBatch, int maxSequenceLength) =>
@@ -67,6 +70,13 @@ public sealed class LlamaModel : CausalLanguageModel
             else if (name.EndsWith(".bias", StringComparison.Ordinal)) p.zero_();
             else p.normal_(0, _config.InitializerRange, generator);
         }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rotary.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <inheritdoc />

@@ -18,6 +18,10 @@ internal sealed class AddedVocabulary
     private readonly Dictionary<int, AddedToken> _tokensById = [];
     private readonly Dictionary<int, string> _normalizedContent = [];
     private readonly HashSet<string> _specialContents = new(StringComparer.Ordinal);
+    // tokenizers' special_tokens and added_tokens lists, in the order tokens came: the matchers are built from
+    // them (each entry's own normalized flag), while a match takes the properties of the token its id has now.
+    private readonly List<AddedToken> _specialTokens = [];
+    private readonly List<AddedToken> _classicTokens = [];
     private TokenMatcher _originalMatcher = TokenMatcher.Empty;
     private TokenMatcher _normalizedMatcher = TokenMatcher.Empty;
 
@@ -34,14 +38,21 @@ internal sealed class AddedVocabulary
 
     /// <summary>
     /// Adds tokens as tokenizers' <c>add_tokens</c> does: a content already known (added or in the model's vocabulary)
-    /// keeps its id, the others take ids after the vocabulary; a repeated content takes the later properties.
+    /// keeps its id, the others take ids after the vocabulary; a token added again with other properties takes
+    /// them (its id keeps them for matching), but a token once special stays special and keeps the list entry it
+    /// had, as tokenizers keeps it.
     /// </summary>
     public void Add(IEnumerable<AddedToken> tokens, BpeModel model, TextNormalizer? normalizer)
     {
+        var list = tokens.ToList();
+        foreach (var token in list)
+        {
+            if (token.Special && token.Content.Length > 0 && _specialContents.Add(token.Content)) _specialTokens.Add(token);
+        }
         int nextId = _tokensById.Count == 0
             ? model.Vocabulary.Count
             : Math.Max(_tokensById.Keys.Max() + 1, model.Vocabulary.Count);
-        foreach (var token in tokens)
+        foreach (var token in list)
         {
             if (token.Content.Length == 0) continue;
             if (_idsByContent.TryGetValue(token.Content, out int existing) && _tokensById[existing] == token) continue;
@@ -56,15 +67,26 @@ internal sealed class AddedVocabulary
                 if (normalized != token.Content) _normalizedContent[id] = normalized;
             }
             _idsByContent[token.Content] = id;
-            if (token.Special) _specialContents.Add(token.Content);
             _tokensById[id] = token;
+            if (!_specialContents.Contains(token.Content)) _classicTokens.Add(token);
         }
         var original = new List<(string, int)>();
         var normalizedPatterns = new List<(string, int)>();
-        foreach (var (id, token) in _tokensById)
+        foreach (var token in _specialTokens.Concat(_classicTokens))
         {
-            if (token.Normalized) normalizedPatterns.Add((_normalizedContent.GetValueOrDefault(id, token.Content), id));
-            else original.Add((token.Content, id));
+            int id = _idsByContent[token.Content];
+            if (!token.Normalized)
+            {
+                original.Add((token.Content, id));
+                continue;
+            }
+            string pattern = token.Content;
+            if (normalizer is not null)
+            {
+                bool ignored = true;
+                pattern = normalizer.Normalize(token.Content, ref ignored);
+            }
+            normalizedPatterns.Add((pattern, id));
         }
         _originalMatcher = new TokenMatcher(original);
         _normalizedMatcher = new TokenMatcher(normalizedPatterns);

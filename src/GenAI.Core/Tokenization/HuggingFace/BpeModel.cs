@@ -31,7 +31,7 @@ internal sealed class BpeModel
         _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         Options = options;
         int prefixLength = options.ContinuingSubwordPrefix?.Length ?? 0;
-        _merges = new Dictionary<long, Merge>(merges.Count);
+        _merges = new Dictionary<long, Merge>(merges.Count, PairComparer.Instance);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -85,8 +85,11 @@ internal sealed class BpeModel
     /// <summary>The byte-fallback token of a byte: <c>&lt;0x0A&gt;</c>.</summary>
     public static string ByteFallbackToken(byte b) => "<0x" + b.ToString("X2", CultureInfo.InvariantCulture) + ">";
 
-    /// <summary>Appends the ids of one pre-tokenized word.</summary>
-    public void Tokenize(string word, List<int> ids)
+    /// <summary>
+    /// Appends the ids of one pre-tokenized word; <paramref name="cancellationToken"/> is checked every
+    /// <see cref="CancellationInterval"/> merges of a long word.
+    /// </summary>
+    public void Tokenize(string word, List<int> ids, CancellationToken cancellationToken = default)
     {
         if (_splitsBeforeMetaspace && word.Length > CacheableLength / 4)
         {
@@ -94,16 +97,20 @@ internal sealed class BpeModel
             for (int i = 1; i < word.Length; i++)
             {
                 if (word[i] != Metaspace || word[i - 1] == Metaspace) continue;
-                TokenizeWord(word[start..i], ids);
+                cancellationToken.ThrowIfCancellationRequested();
+                TokenizeWord(word[start..i], ids, cancellationToken);
                 start = i;
             }
-            TokenizeWord(start == 0 ? word : word[start..], ids);
+            TokenizeWord(start == 0 ? word : word[start..], ids, cancellationToken);
             return;
         }
-        TokenizeWord(word, ids);
+        TokenizeWord(word, ids, cancellationToken);
     }
 
-    private void TokenizeWord(string word, List<int> ids)
+    /// <summary>How many merges of one word run between checks of the cancellation token (a power of two).</summary>
+    private const int CancellationInterval = 4096;
+
+    private void TokenizeWord(string word, List<int> ids, CancellationToken cancellationToken)
     {
         if (word.Length == 0) return;
         if (Options.IgnoreMerges && _vocab.TryGetValue(word, out int whole))
@@ -116,7 +123,7 @@ internal sealed class BpeModel
             ids.AddRange(cached);
             return;
         }
-        var result = MergeWord(word);
+        var result = MergeWord(word, cancellationToken);
         if (word.Length < CacheableLength && Volatile.Read(ref _cacheCount) < CacheCapacity && _cache.TryAdd(word, result))
         {
             Interlocked.Increment(ref _cacheCount);
@@ -124,7 +131,7 @@ internal sealed class BpeModel
         ids.AddRange(result);
     }
 
-    private int[] MergeWord(string word)
+    private int[] MergeWord(string word, CancellationToken cancellationToken)
     {
         var symbols = new List<Symbol>(word.Length);
         string prefix = Options.ContinuingSubwordPrefix ?? "";
@@ -167,7 +174,7 @@ internal sealed class BpeModel
             // No unk token: the character is dropped, as tokenizers does.
         }
         if (unkId is int trailing) Add(symbols, trailing, unkLength);
-        return MergeAll(CollectionsMarshal.AsSpan(symbols));
+        return MergeAll(CollectionsMarshal.AsSpan(symbols), cancellationToken);
     }
 
     private bool TryByteFallback(ReadOnlySpan<char> character, List<Symbol> symbols)
@@ -194,8 +201,11 @@ internal sealed class BpeModel
         symbols.Add(new Symbol(id, index - 1, -1, length));
     }
 
-    /// <summary>tokenizers' <c>Word::merge_all</c>: a queue of candidate merges by (rank, position); stale ones skipped.</summary>
-    private int[] MergeAll(Span<Symbol> symbols)
+    /// <summary>
+    /// tokenizers' <c>Word::merge_all</c>: a queue of candidate merges by (rank, position); stale ones skipped. Each
+    /// merge enqueues at most two candidates, so a word of n symbols takes O(n log n).
+    /// </summary>
+    private int[] MergeAll(Span<Symbol> symbols, CancellationToken cancellationToken)
     {
         if (symbols.Length > 1)
         {
@@ -207,8 +217,10 @@ internal sealed class BpeModel
                     queue.Enqueue(new Candidate(i, merge.NewId), Priority(merge.Rank, i));
                 }
             }
+            int steps = 0;
             while (queue.TryDequeue(out var top, out _))
             {
+                if ((++steps & (CancellationInterval - 1)) == 0) cancellationToken.ThrowIfCancellationRequested();
                 var current = symbols[top.Position];
                 if (current.Length == 0 || current.Next == -1) continue;
                 int rightPosition = current.Next;
@@ -239,6 +251,20 @@ internal sealed class BpeModel
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>
+    /// Hashes a pair key by all its bits: long's own hash (left ^ right) sends every pair of equal ids, of which
+    /// vocabularies merge thousands (<c>a a</c>, <c>ĠĠ ĠĠ</c>, <c>== ==</c>), to one bucket, and a long word of one
+    /// repeated character then walked that chain at each of its merges.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 
     /// <summary>Lowest rank first, then leftmost: the order of tokenizers' merge queue.</summary>
     private static long Priority(int rank, int position) => ((long)rank << 32) | (uint)position;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace GenAI.Core.Tokenization.HuggingFace;
@@ -13,10 +14,41 @@ internal abstract class TextNormalizer
     public abstract string Normalize(string text, ref bool startsAtOrigin);
 }
 
-/// <summary>NFC, NFD, NFKC or NFKD.</summary>
+/// <summary>
+/// NFC, NFD, NFKC or NFKD. .NET refuses to normalize a string holding U+FFFE or an unpaired surrogate
+/// (ArgumentException) where Rust normalizes any string; such characters, like the other BMP noncharacters, have
+/// no decomposition and compose with nothing (starters of combining class 0), so the text between them is
+/// normalized piece by piece and they stay as they are: exactly the normalization of the whole.
+/// </summary>
 internal sealed class UnicodeNormalizer(NormalizationForm form) : TextNormalizer
 {
-    public override string Normalize(string text, ref bool startsAtOrigin) => text.Normalize(form);
+    // The BMP noncharacters and the surrogates (paired ones are skipped below).
+    private static readonly SearchValues<char> Candidates = SearchValues.Create(
+        "\uFFFE\uFFFF" + new string(Enumerable.Range(0xFDD0, 32).Select(c => (char)c).ToArray())
+        + new string(Enumerable.Range(0xD800, 0x800).Select(c => (char)c).ToArray()));
+
+    public override string Normalize(string text, ref bool startsAtOrigin)
+    {
+        int first = text.AsSpan().IndexOfAny(Candidates);
+        if (first < 0) return text.Normalize(form);
+        var result = new StringBuilder(text.Length);
+        int start = 0;
+        for (int i = first; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            if (!Candidates.Contains(c)) continue;
+            if (i > start) result.Append(text[start..i].Normalize(form));
+            result.Append(c);
+            start = i + 1;
+        }
+        if (start < text.Length) result.Append(text[start..].Normalize(form));
+        return result.ToString();
+    }
 }
 
 /// <summary>Lowercase: Rust's <c>char::to_lowercase</c>, the full (not locale) mapping.</summary>

@@ -69,10 +69,11 @@ internal sealed class TokenizerPipeline
     /// <summary>
     /// The ids of <paramref name="text"/>. <paramref name="matchSpecialTokens"/> false encodes special tokens written
     /// in the text as text (tokenizers' <c>encode_special_tokens</c>); <paramref name="addSpecialTokens"/> runs the
-    /// post-processor.
+    /// post-processor. <paramref name="cancellationToken"/> is checked per pre-token and within a long one.
     /// </summary>
-    public List<int> Encode(string text, bool matchSpecialTokens, bool addSpecialTokens)
+    public List<int> Encode(string text, bool matchSpecialTokens, bool addSpecialTokens, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         text = ReplaceLoneSurrogates(text);
         var ids = new List<int>(text.Length / 3 + 4);
         var originalSplits = new List<AddedTokenSplit>();
@@ -103,12 +104,16 @@ internal sealed class TokenizerPipeline
                 var piece = new PreToken(normalized[inner.Start..inner.End], startsAtOrigin && inner.Start == 0);
                 if (PreTokenizer is null)
                 {
-                    Model.Tokenize(piece.Text, ids);
+                    Model.Tokenize(piece.Text, ids, cancellationToken);
                     continue;
                 }
                 pieces.Clear();
                 PreTokenizer.Split(piece, pieces);
-                foreach (var word in pieces) Model.Tokenize(word.Text, ids);
+                foreach (var word in pieces)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Model.Tokenize(word.Text, ids, cancellationToken);
+                }
             }
         }
         return addSpecialTokens && PostProcessor is not null ? PostProcessor.Process(ids) : ids;

@@ -185,7 +185,12 @@ internal sealed class CompareExpr(int line, Expr first, List<(string Op, Expr Op
 /// <summary><c>a ~ b ~ c</c>: the <c>str()</c> of each, joined.</summary>
 internal sealed class ConcatExpr(int line, List<Expr> parts) : Expr(line)
 {
-    public override object? Evaluate(Frame frame) => string.Concat(parts.Select(p => PythonText.Str(p.Evaluate(frame))));
+    public override object? Evaluate(Frame frame)
+    {
+        var texts = parts.Select(p => PythonText.Str(p.Evaluate(frame))).ToList();
+        JinjaTemplate.CheckLength(texts.Sum(t => (long)t.Length), "a string");
+        return string.Concat(texts);
+    }
 }
 
 /// <summary><c>a if test else b</c>; without <c>else</c> a false test gives an undefined value.</summary>

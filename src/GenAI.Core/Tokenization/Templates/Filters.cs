@@ -80,7 +80,7 @@ internal static partial class Filters
             var p = a.Bind("join", ["d", "attribute"], 0, ["", null]);
             var items = Values.Iterate(v);
             if (p[1] is not null) items = items.Select(AttributeGetter(p[1])).ToList();
-            return string.Join(PythonText.Str(p[0]), items.Select(PythonText.Str));
+            return Methods.Join(PythonText.Str(p[0]), items.Select(PythonText.Str).ToList());
         },
         ["last"] = (v, a) =>
         {
@@ -194,7 +194,7 @@ internal static partial class Filters
         {
             null => null,
             string s => s,
-            bool or long => new string(' ', (int)Math.Clamp(Values.ToLong(p[1], "indent"), 0, 64)),
+            bool or long => Spaces(Values.ToLong(p[1], "indent"), "tojson indent"),
             _ => throw new TemplateException($"tojson: indent must be an integer or a string, not {Values.TypeName(p[1])}"),
         };
         string? itemSeparator = null, keySeparator = null;
@@ -209,13 +209,21 @@ internal static partial class Filters
         return PythonText.Json(value, Values.Truthy(p[0]), indent, itemSeparator, keySeparator, Values.Truthy(p[3]));
     }
 
+    // Python's ' ' * n: nothing for n below 1.
+    private static string Spaces(long n, string what)
+    {
+        JinjaTemplate.CheckLength(n, what);
+        return new string(' ', (int)Math.Max(0, n));
+    }
+
     private static object Indent(object? value, Arguments args)
     {
         var p = args.Bind("indent", ["width", "first", "blank"], 0, [4L, false, false]);
         if (value is Undefined u) throw u.Fail();
         if (value is not string s) throw new TemplateException($"indent: expected a string, not {Values.TypeName(value)}");
-        string indention = p[0] is string text ? text : new string(' ', (int)Math.Clamp(Values.ToLong(p[0], "width"), 0, 1000));
+        string indention = p[0] is string text ? text : Spaces(Values.ToLong(p[0], "width"), "indent width");
         var lines = PythonText.SplitLines(s + "\n");
+        JinjaTemplate.CheckLength(s.Length + (lines.Count + 1L) * indention.Length, "the indented string");
         string result;
         if (Values.Truthy(p[2]))
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace GenAI.Core.Tokenization.Templates;
@@ -47,9 +48,26 @@ public sealed class JinjaTemplate
         }),
     };
 
+    /// <summary>
+    /// The most characters a render may write, and the longest string (in characters) or sequence (in items) a
+    /// template may build: beyond it rendering fails with a <see cref="TemplateException"/> instead of allocating
+    /// gigabytes on a request thread (Python would raise MemoryError, or take as long).
+    /// </summary>
+    public const int MaxOutputLength = 16 * 1024 * 1024;
+
     private readonly List<Node> _nodes;
 
     private JinjaTemplate(List<Node> nodes) => _nodes = nodes;
+
+    /// <summary>Throws when <paramref name="what"/> would be <paramref name="length"/> long, over <see cref="MaxOutputLength"/>.</summary>
+    internal static void CheckLength(long length, string what)
+    {
+        if (length > MaxOutputLength)
+        {
+            throw new TemplateException(string.Create(CultureInfo.InvariantCulture,
+                $"{what} would be {length:N0} long, over the template limit of {MaxOutputLength:N0} characters (or items)"));
+        }
+    }
 
     /// <summary>Parses <paramref name="source"/>; throws <see cref="TemplateException"/> for a syntax error or an unsupported construct.</summary>
     public static JinjaTemplate Parse(string source)

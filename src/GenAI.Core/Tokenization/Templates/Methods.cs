@@ -133,7 +133,7 @@ internal static class Methods
                 {
                     if (items[i] is not string) throw new TemplateException($"sequence item {i}: expected str instance, {Values.TypeName(items[i])} found");
                 }
-                return string.Join(s, items.Cast<string>());
+                return Join(s, items.Cast<string>().ToList());
             }
             case "center" or "ljust" or "rjust":
             {
@@ -144,8 +144,9 @@ internal static class Methods
             }
             case "zfill":
             {
-                int width = (int)Math.Min(Values.ToLong(args.Bind(name, ["width"], 1)[0], "width"), 100_000);
-                int pad = width - PythonText.Length(s);
+                long width = Values.ToLong(args.Bind(name, ["width"], 1)[0], "width");
+                JinjaTemplate.CheckLength(width, "a zfill width");
+                int pad = (int)width - PythonText.Length(s);
                 if (pad <= 0) return s;
                 int sign = s.Length > 0 && s[0] is '+' or '-' ? 1 : 0;
                 return s[..sign] + new string('0', pad) + s[sign..];
@@ -268,6 +269,7 @@ internal static class Methods
         {
             // Python inserts the replacement before every character and at the end.
             var points = PythonText.CodePoints(s);
+            JinjaTemplate.CheckLength(s.Length + (points.Length + 1L) * replacement.Length, "a replaced string");
             var b = new StringBuilder();
             long done = 0;
             for (int i = 0; i <= points.Length; i++)
@@ -289,6 +291,7 @@ internal static class Methods
             if (at < 0) break;
             result.Append(s, from, at - from).Append(replacement);
             from = at + old.Length;
+            JinjaTemplate.CheckLength((long)result.Length + s.Length - from, "a replaced string");
         }
         return result.Append(s, from, s.Length - from).ToString();
     }
@@ -355,11 +358,20 @@ internal static class Methods
         return found;
     }
 
+    /// <summary>Python's <c>separator.join(items)</c>, within the template's length limit.</summary>
+    public static string Join(string separator, IReadOnlyList<string> items)
+    {
+        JinjaTemplate.CheckLength(items.Sum(i => (long)i.Length) + (long)separator.Length * Math.Max(0, items.Count - 1), "a joined string");
+        return string.Join(separator, items);
+    }
+
     /// <summary>Python's alignment of <paramref name="s"/> in <paramref name="width"/> code points.</summary>
     public static string Pad(string s, long width, string fill, char align)
     {
-        int margin = (int)Math.Min(width - PythonText.Length(s), 1_000_000);
-        if (margin <= 0) return s;
+        long excess = width - PythonText.Length(s);
+        if (excess <= 0) return s;
+        JinjaTemplate.CheckLength(width, "a padding width");
+        int margin = (int)excess;
         int left = align switch
         {
             '<' => 0,

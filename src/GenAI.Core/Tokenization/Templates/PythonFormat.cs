@@ -88,7 +88,9 @@ internal static class StringFormat
                 'r' => PythonText.Repr(value),
                 _ => throw new TemplateException($"unsupported format conversion '!{conversion}'"),
             };
-            b.Append(FormatSpec.Apply(value, spec));
+            string formatted = FormatSpec.Apply(value, spec);
+            JinjaTemplate.CheckLength((long)b.Length + formatted.Length, "a formatted string");
+            b.Append(formatted);
         }
         return b.ToString();
     }
@@ -152,14 +154,14 @@ internal static class FormatSpec
             i++;
         }
         int width = 0;
-        while (i < spec.Length && char.IsAsciiDigit(spec[i])) width = width * 10 + (spec[i++] - '0');
+        while (i < spec.Length && char.IsAsciiDigit(spec[i])) width = Digit(width, spec[i++], "a format width");
         char grouping = i < spec.Length && spec[i] is ',' or '_' ? spec[i++] : '\0';
         int? precision = null;
         if (i < spec.Length && spec[i] == '.')
         {
             i++;
             int p = 0, start = i;
-            while (i < spec.Length && char.IsAsciiDigit(spec[i])) p = p * 10 + (spec[i++] - '0');
+            while (i < spec.Length && char.IsAsciiDigit(spec[i])) p = Digit(p, spec[i++], "a format precision");
             if (i == start) throw new TemplateException("Format specifier missing precision");
             precision = p;
         }
@@ -267,7 +269,10 @@ internal static class FormatSpec
     {
         if (double.IsNaN(value)) return upper ? "NAN" : "nan";
         if (double.IsInfinity(value)) return upper ? "INF" : "inf";
-        precision = Math.Min(precision, 400);
+        // A double's exact decimal expansion ends within 1074 decimals: the ones after are zeros, written, not computed.
+        JinjaTemplate.CheckLength(precision, "a float precision");
+        int zeros = Math.Max(0, precision - ExactDecimals);
+        precision -= zeros;
         long bits = BitConverter.DoubleToInt64Bits(value);
         int exponent = (int)((bits >> 52) & 0x7FF);
         BigInteger mantissa = bits & 0xFFFFFFFFFFFFFL;
@@ -288,7 +293,18 @@ internal static class FormatSpec
             if (half > 0 || (half == 0 && !digits.IsEven)) digits += 1;
         }
         string text = digits.ToString(CultureInfo.InvariantCulture).PadLeft(precision + 1, '0');
-        return precision == 0 ? text : text[..^precision] + "." + text[^precision..];
+        return precision == 0 ? text : text[..^precision] + "." + text[^precision..] + new string('0', zeros);
+    }
+
+    /// <summary>The most decimals a double's exact value has (the smallest subnormal, 2^-1074, has 1074).</summary>
+    private const int ExactDecimals = 1074;
+
+    /// <summary>The number <paramref name="value"/> written with one more decimal digit, within the template's length limit.</summary>
+    public static int Digit(int value, char digit, string what)
+    {
+        long next = value * 10L + (digit - '0');
+        JinjaTemplate.CheckLength(next, what);
+        return (int)next;
     }
 }
 
@@ -333,12 +349,12 @@ internal static class PercentFormat
                 }
             }
             int width = 0;
-            while (i < format.Length && char.IsAsciiDigit(format[i])) width = width * 10 + (format[i++] - '0');
+            while (i < format.Length && char.IsAsciiDigit(format[i])) width = FormatSpec.Digit(width, format[i++], "a format width");
             int? precision = null;
             if (i < format.Length && format[i] == '.')
             {
                 int p = 0;
-                for (i++; i < format.Length && char.IsAsciiDigit(format[i]); i++) p = p * 10 + (format[i] - '0');
+                for (i++; i < format.Length && char.IsAsciiDigit(format[i]); i++) p = FormatSpec.Digit(p, format[i], "a format precision");
                 precision = p;
             }
             while (i < format.Length && format[i] is 'h' or 'l' or 'L') i++;
@@ -392,6 +408,7 @@ internal static class PercentFormat
                     throw new TemplateException($"unsupported format character '{type}'");
             }
             int margin = width - PythonText.Length(body) - signText.Length;
+            JinjaTemplate.CheckLength((long)b.Length + Math.Max(0, margin) + body.Length + signText.Length, "a formatted string");
             if (margin <= 0) b.Append(signText).Append(body);
             else if (left) b.Append(signText).Append(body).Append(' ', margin);
             else if (zero) b.Append(signText).Append('0', margin).Append(body);

@@ -45,7 +45,7 @@ internal static class PythonText
 
     private static void WriteRepr(StringBuilder b, object? value)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         switch (value)
         {
             case null: b.Append("None"); break;
@@ -206,7 +206,7 @@ internal static class PythonText
 
     private static void WriteJson(StringBuilder b, object? value, JsonStyle style, int level)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         switch (value)
         {
             case null: b.Append("null"); break;
@@ -268,6 +268,7 @@ internal static class PythonText
     private static void NewLine(StringBuilder b, JsonStyle style, int level)
     {
         if (style.Indent is null) return;
+        JinjaTemplate.CheckLength(b.Length + 1L + (long)level * style.Indent.Length, "tojson's text");
         b.Append('\n');
         for (int i = 0; i < level; i++) b.Append(style.Indent);
     }

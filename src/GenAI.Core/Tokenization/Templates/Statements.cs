@@ -52,7 +52,7 @@ internal abstract class Node(int line)
 
     public Flow Execute(Frame frame, StringBuilder output)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack(); // deep recursion fails as a template error, not a crash
+        using var nesting = NestingGuard.Enter(); // deep recursion fails as a template error, not a crash
         try
         {
             return Run(frame, output);
@@ -75,6 +75,13 @@ internal abstract class Node(int line)
         return Flow.Normal;
     }
 
+    /// <summary>Appends to a render's output (or a captured block), within <see cref="JinjaTemplate.MaxOutputLength"/>.</summary>
+    protected static void Write(StringBuilder output, string text)
+    {
+        JinjaTemplate.CheckLength((long)output.Length + text.Length, "the rendered text");
+        output.Append(text);
+    }
+
     public static string Capture(List<Node> nodes, Frame frame)
     {
         var output = new StringBuilder();
@@ -87,7 +94,7 @@ internal sealed class TextNode(int line, string text) : Node(line)
 {
     protected override Flow Run(Frame frame, StringBuilder output)
     {
-        output.Append(text);
+        Write(output, text);
         return Flow.Normal;
     }
 }
@@ -96,7 +103,7 @@ internal sealed class OutputNode(int line, Expr expression) : Node(line)
 {
     protected override Flow Run(Frame frame, StringBuilder output)
     {
-        output.Append(PythonText.Str(expression.Evaluate(frame)));
+        Write(output, PythonText.Str(expression.Evaluate(frame)));
         return Flow.Normal;
     }
 }
@@ -320,7 +327,7 @@ internal sealed class CallBlockNode(int line, CallExpr call, MacroNode caller) :
 {
     protected override Flow Run(Frame frame, StringBuilder output)
     {
-        output.Append(PythonText.Str(call.EvaluateWithCaller(frame, new Macro(caller, frame))));
+        Write(output, PythonText.Str(call.EvaluateWithCaller(frame, new Macro(caller, frame))));
         return Flow.Normal;
     }
 }

@@ -73,7 +73,7 @@ internal sealed class TemplateParser
     /// <summary>Statements up to one of the <paramref name="ends"/> tags (left unconsumed after its name), or the end.</summary>
     private List<Node> Body(string[] ends, out string? end)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         var nodes = new List<Node>();
         while (true)
         {
@@ -458,7 +458,7 @@ internal sealed class TemplateParser
 
     private Expr Unary(bool withFilter)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         Expr node;
         if (Current.Kind == TokenKind.Operator && Current.Text is "-" or "+")
         {

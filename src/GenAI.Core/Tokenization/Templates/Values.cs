@@ -157,7 +157,7 @@ internal static class Values
 
     public static bool Equal(object? a, object? b)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         (a, b) = (Plain(a), Plain(b));
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (IsNumber(a) && IsNumber(b))
@@ -190,7 +190,7 @@ internal static class Values
     /// <summary>Python's ordering (&lt; &lt;= &gt; &gt;=): numbers, strings by code point, lists and tuples item by item.</summary>
     public static int Order(object? a, object? b, string op)
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
+        using var nesting = NestingGuard.Enter();
         (a, b) = (Plain(a), Plain(b));
         if (a is Undefined ua) throw ua.Fail();
         if (b is Undefined ub) throw ub.Fail();
@@ -269,10 +269,13 @@ internal static class Values
         switch (op, a, b)
         {
             case ("+", string x, string y):
+                JinjaTemplate.CheckLength((long)x.Length + y.Length, "a string");
                 return x + y;
             case ("+", List<object?> x, List<object?> y):
+                JinjaTemplate.CheckLength((long)x.Count + y.Count, "a list");
                 return x.Concat(y).ToList();
             case ("+", PyTuple x, PyTuple y):
+                JinjaTemplate.CheckLength((long)x.Count + y.Count, "a tuple");
                 return new PyTuple(x.Concat(y).ToArray());
             case ("+", string or List<object?> or PyTuple, _):
                 throw new TemplateException($"can only concatenate {TypeName(a)} (not \"{TypeName(b)}\") to {TypeName(a)}");
@@ -305,9 +308,12 @@ internal static class Values
         }
     }
 
+    // Python's sequence * n (n below 1 gives an empty one), within the template's length limit.
     private static object Repeat(object? sequence, long times)
     {
-        int n = (int)Math.Clamp(times, 0, 1_000_000);
+        long length = sequence switch { string s => s.Length, ICollection<object?> c => c.Count, _ => 0 };
+        int n = times <= 0 || length == 0 ? 0 : (int)Math.Min(times, JinjaTemplate.MaxOutputLength + 1L);
+        JinjaTemplate.CheckLength(length * n, sequence is string ? "a repeated string" : "a repeated sequence");
         return sequence switch
         {
             string s => string.Concat(Enumerable.Repeat(s, n)),
