@@ -7,7 +7,8 @@ namespace GenAI.Benchmarks;
 /// <summary>
 /// Load on the real server process: C concurrent streaming clients (C = 1, 8, 32) for a fixed time each, printing
 /// aggregate tokens/s, time to first token p50/p99 and the counts of 2xx, 429 and other responses; then three
-/// consecutive runs at the highest C with the server's resident memory after each.
+/// consecutive runs at the highest C with the server's resident memory after each; the memory after load and after
+/// the runs against the weights and KV cache the server allocated (<see cref="ServerMemory"/>).
 /// </summary>
 internal static class LoadBenchmark
 {
@@ -20,10 +21,12 @@ internal static class LoadBenchmark
         using var server = ServerProcess.StartGenAI(model);
         var baseUri = server.BaseUri;
         Console.WriteLine($"server pid {server.Process.Id}, model {model}, default limits, {seconds} s per run, max_tokens {maxTokens}, streaming");
+        Console.WriteLine($"memory after load: {ServerMemory.Read(server)}");
         Console.WriteLine($"{"C",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"2xx",6} {"429",6} {"other",6} {"RSS MiB",8}");
         foreach (int c in new[] { 1, 8, 32 }) Print(c, RunLoad(baseUri, c, seconds, maxTokens), server);
         Console.WriteLine("three consecutive runs at C = 32 (memory must stay flat):");
         for (int i = 0; i < 3; i++) Print(32, RunLoad(baseUri, 32, seconds, maxTokens), server);
+        Console.WriteLine($"memory after the runs: {ServerMemory.Read(server)}");
         return 0;
     }
 

@@ -25,15 +25,8 @@ internal sealed class ServerProcess : IDisposable
     /// <summary><c>http://127.0.0.1:port</c>.</summary>
     public Uri BaseUri { get; }
 
-    /// <summary>The server's resident memory now.</summary>
-    public long ResidentBytes
-    {
-        get
-        {
-            Process.Refresh();
-            return Process.WorkingSet64;
-        }
-    }
+    /// <summary>The server's resident memory now (<c>VmRSS</c>).</summary>
+    public long ResidentBytes => ServerMemory.ReadResidentBytes(Process.Id);
 
     /// <summary>GenAI's server (the build beside this benchmark) serving <paramref name="modelFolder"/>, with <paramref name="options"/> added.</summary>
     public static ServerProcess StartGenAI(string modelFolder, params string[] options)

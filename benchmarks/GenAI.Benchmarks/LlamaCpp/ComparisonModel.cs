@@ -13,12 +13,12 @@ namespace GenAI.Benchmarks.LlamaCpp;
 /// The random-weight model both engines run, written once per run: a GPT-2-124M-shaped (<c>gpt2</c>) or
 /// SmolLM2-360M-shaped (<c>llama</c>, with GPT-2's 50,257-token vocabulary instead of SmolLM2's 49,152) model with a
 /// fixed seed, saved as Hugging Face folders in F32 and BF16 with GPT-2's real vocab.json + merges.txt, and exported
-/// from those folders to GGUF in F32, F16 and BF16, plus Q8_0 quantized by llama-quantize from the F32 file.
+/// from the F32 folder to GGUF in F32 and F16, plus Q8_0 quantized by llama-quantize from the F32 file.
 /// </summary>
 internal sealed class ComparisonModel
 {
     /// <summary>The GGUF files, by llama.cpp's type name.</summary>
-    public const string F32 = "F32", F16 = "F16", BF16 = "BF16", Q8_0 = "Q8_0";
+    public const string F32 = "F32", F16 = "F16", Q8_0 = "Q8_0";
 
     private ComparisonModel(string shape, long parameters, int contextLength, string f32Folder, string bf16Folder, Dictionary<string, string> gguf)
     {
@@ -44,7 +44,7 @@ internal sealed class ComparisonModel
     /// <summary>The same weights rounded to BF16 safetensors.</summary>
     public string BF16Folder { get; }
 
-    /// <summary>GGUF file paths by type (<see cref="F32"/>, <see cref="F16"/>, <see cref="BF16"/>, <see cref="Q8_0"/>).</summary>
+    /// <summary>GGUF file paths by type (<see cref="F32"/>, <see cref="F16"/>, <see cref="Q8_0"/>; the exporter also writes BF16, which no target names).</summary>
     public IReadOnlyDictionary<string, string> Gguf { get; }
 
     /// <summary>Builds the <paramref name="arch"/> model with weights from <paramref name="seed"/> and writes every file under <paramref name="folder"/>.</summary>
@@ -73,12 +73,10 @@ internal sealed class ComparisonModel
         {
             [F32] = Path.Combine(folder, "model-f32.gguf"),
             [F16] = Path.Combine(folder, "model-f16.gguf"),
-            [BF16] = Path.Combine(folder, "model-bf16.gguf"),
             [Q8_0] = Path.Combine(folder, "model-q8_0.gguf"),
         };
         GgufExporter.Export(f32Folder, gguf[F32], GgufPrecision.F32);
         GgufExporter.Export(f32Folder, gguf[F16], GgufPrecision.F16);
-        GgufExporter.Export(bf16Folder, gguf[BF16], GgufPrecision.BF16); // lossless: the folder is already BF16
         llamaCpp.Quantize(gguf[F32], gguf[Q8_0], Q8_0);
         Console.WriteLine($"{shape}: {parameters / 1e6:F1}M parameters, seed {seed}; Hugging Face folders (F32, BF16) and GGUF " +
                           $"({string.Join(", ", gguf.Select(g => $"{g.Key} {new FileInfo(g.Value).Length / 1e6:F0} MB"))}) in {folder}, {watch.Elapsed.TotalSeconds:F0} s");

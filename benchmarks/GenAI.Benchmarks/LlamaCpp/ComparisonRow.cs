@@ -11,9 +11,6 @@ internal sealed class ComparisonRow(string engine, string precision)
 
     public string Name => $"{Engine} {Precision}";
 
-    /// <summary>Why the row has no figures (e.g. a mode this build lacks).</summary>
-    public string? Missing { get; init; }
-
     /// <summary>Prefill of a 128-token prompt, raw (GenAI's model benchmark; llama-bench pp128).</summary>
     public Figure? PrefillMilliseconds { get; set; }
 
@@ -34,6 +31,12 @@ internal sealed class ComparisonRow(string engine, string precision)
 
     /// <summary>The server's resident memory after the concurrent streams.</summary>
     public long? ServerResidentBytes { get; set; }
+
+    /// <summary>GenAI's server right after it loaded the model (the worse of the rounds).</summary>
+    public ServerMemory? MemoryAfterLoad { get; set; }
+
+    /// <summary>GenAI's server after the streams (the worse of the rounds).</summary>
+    public ServerMemory? MemoryAfterRun { get; set; }
 
     /// <summary>How its greedy tokens agree with the reference (GenAI F32 for llama.cpp's rows).</summary>
     public string? Greedy { get; set; }

@@ -1,4 +1,5 @@
 using GenAI.Core.Models;
+using GenAI.Core.Models.Quantization;
 using GenAI.Core.Runtime;
 using static TorchSharp.torch;
 
@@ -14,16 +15,21 @@ internal static class LlamaCppBenchmark
 {
     private const int Streams = 8, NewTokens = 128, GreedyTokens = 32, Seed = 1234;
 
-    /// <summary>GenAI's modes on the same weights. (int8 joins when <c>--quantize int8</c> exists: a folder, a load option, server flags.)</summary>
-    private sealed record GenAIMode(string Precision, Func<ComparisonModel, string> Folder, ScalarType DType, string[] ServerOptions);
+    /// <summary>GenAI's modes on the same weights: the folder it loads, how (dtype, quantization), and the same as server flags.</summary>
+    private sealed record GenAIMode(string Precision, Func<ComparisonModel, string> Folder, ScalarType DType, WeightQuantization Quantize, string[] ServerOptions)
+    {
+        public ModelLoadOptions LoadOptions => new() { Device = "cpu", DType = DType, Quantize = Quantize };
+    }
 
     private static readonly GenAIMode[] GenAIModes =
     [
-        new("F32", m => m.F32Folder, ScalarType.Float32, ["--dtype", "float32"]),
-        new("BF16", m => m.BF16Folder, ScalarType.BFloat16, ["--dtype", "bfloat16"]),
+        new("F32", m => m.F32Folder, ScalarType.Float32, WeightQuantization.None, ["--dtype", "float32"]),
+        new("BF16", m => m.BF16Folder, ScalarType.BFloat16, WeightQuantization.None, ["--dtype", "bfloat16"]),
+        new("int8", m => m.F32Folder, ScalarType.Float32, WeightQuantization.Int8, ["--dtype", "float32", "--quantize", "int8"]),
     ];
 
-    private static readonly string[] LlamaTypes = [ComparisonModel.F32, ComparisonModel.F16, ComparisonModel.BF16, ComparisonModel.Q8_0];
+    /// <summary>llama.cpp's types the targets pair with GenAI's modes (F32 with F32, F16 with BF16, Q8_0 with int8).</summary>
+    private static readonly string[] LlamaTypes = [ComparisonModel.F32, ComparisonModel.F16, ComparisonModel.Q8_0];
 
     /// <summary>Positions per slot or row: the prompt and the new tokens (llama-server <c>-c 8×this</c>, GenAI <c>--max-model-len</c>).</summary>
     private static int SlotContext => ModelBenchmark.PromptLength + NewTokens;
@@ -43,7 +49,6 @@ internal static class LlamaCppBenchmark
         {
             var model = ComparisonModel.Create(arch, Seed, work, llamaCpp);
             var rows = GenAIModes.Select(m => new ComparisonRow("GenAI", m.Precision)).ToList();
-            rows.Add(new ComparisonRow("GenAI", "int8") { Missing = "no --quantize int8 in this build" });
             rows.AddRange(LlamaTypes.Select(t => new ComparisonRow("llama.cpp", t)));
             var row = rows.ToDictionary(r => r.Name);
 
@@ -67,7 +72,11 @@ internal static class LlamaCppBenchmark
                 {
                     Console.WriteLine($"HTTP: GenAI server {mode.Precision} (round {round}, {load.Read()})");
                     using var server = ServerProcess.StartGenAI(mode.Folder(model), [.. mode.ServerOptions, "--max-concurrent-sequences", $"{Streams}", "--max-model-len", $"{SlotContext}"]);
-                    Serve(row["GenAI " + mode.Precision], server, random, repeats);
+                    var current = row["GenAI " + mode.Precision];
+                    current.MemoryAfterLoad = Worse(current.MemoryAfterLoad, ServerMemory.Read(server));
+                    Serve(current, server, random, repeats);
+                    current.MemoryAfterRun = Worse(current.MemoryAfterRun, ServerMemory.Read(server));
+                    Console.WriteLine($"  memory after load: {current.MemoryAfterLoad}; after the streams: {current.MemoryAfterRun}");
                 }
                 foreach (string type in LlamaTypes)
                 {
@@ -103,7 +112,7 @@ internal static class LlamaCppBenchmark
         foreach (var mode in GenAIModes)
         {
             string folder = mode.Folder(model);
-            using var loaded = ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu", DType = mode.DType });
+            using var loaded = ModelLoader.Load(folder, mode.LoadOptions);
             var greedy = GreedyCheck.GenAI(loaded, folder, prompts, GreedyTokens);
             reference ??= greedy;
             row["GenAI " + mode.Precision].Greedy = GreedyCheck.Agreement(reference, greedy);
@@ -127,7 +136,7 @@ internal static class LlamaCppBenchmark
     private static void MeasureRaw(ComparisonModel model, GenAIMode mode, ComparisonRow row, int repeats, string when)
     {
         Console.WriteLine($"raw: GenAI {mode.Precision} ({when})");
-        using var loaded = ModelLoader.Load(mode.Folder(model), new ModelLoadOptions { Device = "cpu", DType = mode.DType });
+        using var loaded = ModelLoader.Load(mode.Folder(model), mode.LoadOptions);
         var figures = ModelBenchmark.Measure(loaded, NewTokens, repeats);
         row.PrefillMilliseconds = Figure.Join(row.PrefillMilliseconds, figures.PrefillMilliseconds);
         row.RawBatch1 = Figure.Join(row.RawBatch1, figures.Batch1TokensPerSecond);
@@ -149,6 +158,9 @@ internal static class LlamaCppBenchmark
         }
         return bench[0].BuildCommit;
     }
+
+    /// <summary>Of two readings (rounds), the one further from the target.</summary>
+    private static ServerMemory Worse(ServerMemory? earlier, ServerMemory now) => earlier is null || now.Ratio > earlier.Ratio ? now : earlier;
 
     private static void Serve(ComparisonRow row, ServerProcess server, Random random, int repeats)
     {
