@@ -37,13 +37,15 @@ static int Usage()
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
                   Options: --prompt N (128), --new-tokens N (128)
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
-                  fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
+                  fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS; RSS after
+                  load and after the runs against the weights + KV cache /metrics reports.
                   Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)
           llamacpp  GenAI beside llama.cpp on the same random weights (issue 12): GPT-2-124M-shaped (--arch gpt2) or
                   SmolLM2-360M-shaped with GPT-2's vocabulary (--arch llama), written as Hugging Face folders and exported
-                  to GGUF F32/F16/BF16 (+ Q8_0 by llama-quantize); greedy tokens checked equal in F32; raw prefill and
-                  decode (GenAI's model benchmark; llama-bench pp128/tg128) and HTTP streaming (GenAI's server and
-                  llama-server, one client): 1 stream, 8 streams, TTFT; the issue's target ratios, met or not.
+                  to GGUF F32/F16 (+ Q8_0 by llama-quantize); greedy tokens checked equal in F32; GenAI F32, BF16 and int8
+                  (--quantize int8) beside llama.cpp F32, F16 and Q8_0: raw prefill and decode (GenAI's model benchmark;
+                  llama-bench pp128/tg128) and HTTP streaming (GenAI's server and llama-server -np 8, one client): 1 stream,
+                  8 streams, TTFT; the issue's target ratios, PASS or MISS; GenAI server's RSS against weights + KV cache.
                   Options: --llama-cpp DIR (llama.cpp's build/bin; or LLAMA_CPP_BIN), --arch gpt2|llama, --threads N (2),
                   --repeats N (3), --rounds N (2: every measurement again, later), --work DIR, --keep (the files),
                   --check-only (export and greedy check, no figures)

@@ -33,7 +33,7 @@ internal static class GreedyCheck
     /// <summary>llama-server's greedy continuation of each prompt (temperature 0: its greedy sampler; no prompt cache).</summary>
     public static List<int[]> LlamaServer(Uri server, IReadOnlyList<int[]> prompts, int newTokens)
     {
-        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(30) }; // llama.cpp's spinning threads crawl on a busy machine
         return prompts.Select(prompt =>
         {
             var body = new JsonObject
