@@ -71,7 +71,9 @@ internal static class LlamaCppBenchmark
                 foreach (var mode in GenAIModes)
                 {
                     Console.WriteLine($"HTTP: GenAI server {mode.Precision} (round {round}, {load.Read()})");
-                    using var server = ServerProcess.StartGenAI(mode.Folder(model), [.. mode.ServerOptions, "--max-concurrent-sequences", $"{Streams}", "--max-model-len", $"{SlotContext}"]);
+                    // An empty models root: the server serves this model alone (not also the repository's models/ folder).
+                    using var server = ServerProcess.StartGenAI(mode.Folder(model), [.. mode.ServerOptions, "--max-concurrent-sequences", $"{Streams}",
+                        "--max-model-len", $"{SlotContext}", "--models-root", Path.Combine(work, "no-models-root")]);
                     var current = row["GenAI " + mode.Precision];
                     current.MemoryAfterLoad = Worse(current.MemoryAfterLoad, ServerMemory.Read(server));
                     Serve(current, server, random, repeats);
