@@ -19,10 +19,23 @@ internal sealed class ServingMeasurement(Uri server, int promptLength, int newTo
     public Figures Measure(int streams, int repeats)
     {
         using var client = new StreamingCompletionClient(server);
-        // Warm-up: first requests pay for JIT, allocator growth and thread start-up on either server.
-        client.OpenConnectionsAsync(streams).Wait();
-        Task.WaitAll(Enumerable.Range(0, streams).Select(_ => client.CompleteAsync(Prompt(), 8)).ToArray());
-        Check(client.CompleteAsync(Prompt(), 8).Result, 8);
+        // Warm-up: first requests pay for JIT, allocator growth and thread start-up on either server. A connection a
+        // server drops while it starts up (llama-server, now and then) is tried again, here only.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                client.OpenConnectionsAsync(streams).Wait();
+                Task.WaitAll(Enumerable.Range(0, streams).Select(_ => client.CompleteAsync(Prompt(), 8)).ToArray());
+                Check(client.CompleteAsync(Prompt(), 8).Result, 8);
+                break;
+            }
+            catch (AggregateException e) when (attempt < 3 && e.InnerExceptions.Any(i => i is HttpRequestException))
+            {
+                Console.WriteLine($"  warm-up attempt {attempt}: {e.InnerExceptions.First(i => i is HttpRequestException).Message}; again");
+                Thread.Sleep(3000);
+            }
+        }
 
         var batch1 = new List<double>();
         for (int i = 0; i < repeats; i++)
