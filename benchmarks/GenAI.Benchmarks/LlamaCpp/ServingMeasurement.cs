@@ -19,28 +19,18 @@ internal sealed class ServingMeasurement(Uri server, int promptLength, int newTo
     public Figures Measure(int streams, int repeats)
     {
         using var client = new StreamingCompletionClient(server);
-        // Warm-up: first requests pay for JIT, allocator growth and thread start-up on either server. A connection a
-        // server drops while it starts up (llama-server, now and then) is tried again, here only.
-        for (int attempt = 1; ; attempt++)
+        // Warm-up: first requests pay for JIT, allocator growth and thread start-up on either server.
+        Retried("warm-up", () =>
         {
-            try
-            {
-                client.OpenConnectionsAsync(streams).Wait();
-                Task.WaitAll(Enumerable.Range(0, streams).Select(_ => client.CompleteAsync(Prompt(), 8)).ToArray());
-                Check(client.CompleteAsync(Prompt(), 8).Result, 8);
-                break;
-            }
-            catch (AggregateException e) when (attempt < 3 && e.InnerExceptions.Any(i => i is HttpRequestException))
-            {
-                Console.WriteLine($"  warm-up attempt {attempt}: {e.InnerExceptions.First(i => i is HttpRequestException).Message}; again");
-                Thread.Sleep(3000);
-            }
-        }
+            client.OpenConnectionsAsync(streams).Wait();
+            Task.WaitAll(Enumerable.Range(0, streams).Select(_ => client.CompleteAsync(Prompt(), 8)).ToArray());
+            return Check(client.CompleteAsync(Prompt(), 8).Result, 8);
+        });
 
         var batch1 = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
-            var timing = Check(client.CompleteAsync(Prompt(), newTokens).Result, newTokens);
+            var timing = Retried("one stream", () => Check(client.CompleteAsync(Prompt(), newTokens).Result, newTokens));
             batch1.Add(timing.DecodeTokensPerSecond);
         }
 
@@ -48,17 +38,40 @@ internal sealed class ServingMeasurement(Uri server, int promptLength, int newTo
         var ttft = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
-            var prompts = Enumerable.Range(0, streams).Select(_ => Prompt()).ToList();
-            client.OpenConnectionsAsync(streams).Wait();
-            var wall = Stopwatch.StartNew();
-            var timings = Task.WhenAll(prompts.Select(p => client.CompleteAsync(p, newTokens))).Result;
-            double seconds = wall.Elapsed.TotalSeconds;
+            var (timings, seconds) = Retried($"{streams} streams", () =>
+            {
+                var prompts = Enumerable.Range(0, streams).Select(_ => Prompt()).ToList();
+                client.OpenConnectionsAsync(streams).Wait();
+                var wall = Stopwatch.StartNew();
+                var all = Task.WhenAll(prompts.Select(p => client.CompleteAsync(p, newTokens))).Result;
+                return (all, wall.Elapsed.TotalSeconds);
+            });
             foreach (var timing in timings) Check(timing, newTokens);
             aggregate.Add(timings.Sum(t => t.CompletionTokens) / seconds);
             var firsts = timings.Select(t => t.FirstToken).Order().ToList();
             ttft.Add(firsts[(firsts.Count - 1) / 2] * 1e3); // nearest-rank p50
         }
         return new Figures(Figure.Rate(batch1), Figure.Rate(aggregate), Figure.Time(ttft));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="measure"/> again (up to 3 times) when the server ended a response early: llama-server now and
+    /// then drops a request on a connection it is closing (cpp-httplib). The sample that completes is the one kept.
+    /// </summary>
+    private static T Retried<T>(string what, Func<T> measure)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return measure();
+            }
+            catch (AggregateException e) when (attempt < 3 && e.InnerExceptions.Any(i => i is HttpRequestException))
+            {
+                Console.WriteLine($"  {what}, attempt {attempt}: {e.InnerExceptions.First(i => i is HttpRequestException).Message}; again");
+                Thread.Sleep(3000);
+            }
+        }
     }
 
     private int[] Prompt()
