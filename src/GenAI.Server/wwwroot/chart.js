@@ -31,7 +31,8 @@ export function drawLossChart(svg, train, valid, totalSteps) {
     svg.append(node("line", { x1: LEFT, x2: W - RIGHT, y1: y(value), y2: y(value), class: "grid" }));
     svg.append(node("text", { x: LEFT - 6, y: y(value) + 4, "text-anchor": "end", class: "axis" }, value.toFixed(2)));
   }
-  for (const step of [0, Math.round(maxStep / 2), maxStep]) {
+  for (const step of new Set([0, Math.round(maxStep / 2), maxStep])) {
+    if (step > 0 && step < maxStep && (maxStep - step) / maxStep < 0.2) continue; // labels too close to read
     svg.append(node("text", { x: x(step), y: H - 8, "text-anchor": "middle", class: "axis" }, `step ${step}`));
   }
   for (const [series, points] of [["train", train], ["valid", valid]]) {

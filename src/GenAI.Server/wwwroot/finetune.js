@@ -158,15 +158,27 @@ async function watch(jobId) {
     const job = await request(`v1/fine_tuning/jobs/${encodeURIComponent(jobId)}`, { signal: controller.signal });
     showJob(job);
     await refreshJobs();
-    if (job.status === "succeeded") {
-      await refreshModels();
-      showStatus(`${job.id} succeeded: ${job.fine_tuned_model} is in the model picker.`);
-    }
+    if (job.status === "succeeded") await waitForModel(job, controller.signal);
   } catch (e) {
     if (!isAbort(e)) showStatus(`Job ${jobId}: ${e.message}`, "error");
   } finally {
     if (watcher === controller) watcher = null;
   }
+}
+
+/** The server loads a new model when its watcher sees it (every few seconds): list the models until it is served. */
+async function waitForModel(job, signal) {
+  showStatus(`${job.id} succeeded: loading ${job.fine_tuned_model}…`);
+  const deadline = Date.now() + 120_000;
+  while (!signal.aborted && Date.now() < deadline) {
+    const cards = await refreshModels();
+    if (cards.some(c => c.id === job.fine_tuned_model && c.status === "ready")) {
+      showStatus(`${job.id} succeeded: ${job.fine_tuned_model} is in the model picker.`);
+      return;
+    }
+    await new Promise(resolve => setTimeout(resolve, 1000));
+  }
+  if (!signal.aborted) showStatus(`${job.fine_tuned_model} is not served yet: see the Server tab.`, "error");
 }
 
 async function cancel() {

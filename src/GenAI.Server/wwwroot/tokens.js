@@ -31,8 +31,10 @@ export function appendTokens(container, tokens) {
     span.textContent = visible(t.token);
     span.tabIndex = 0;
     const p = Math.exp(t.logprob);
-    // Hue 0 (red) at p = 0 to 120 (green) at p = 1; the colour is set through the CSSOM (the page's CSP allows no inline styles).
-    span.style.backgroundColor = `hsl(${Math.round(120 * p)} 75% 80%)`;
+    // On a log scale, as probabilities spread over orders of magnitude: green at p = 1, yellow near 0.1, red at 0.003
+    // and below. Set through the CSSOM (the page's CSP allows no inline style attributes).
+    const hue = 120 * Math.min(1, Math.max(0, 1 + Math.log10(Math.max(p, 1e-12)) / 2.5));
+    span.style.backgroundColor = `hsl(${Math.round(hue)} 75% 80%)`;
     span.dataset.p = p.toFixed(4);
     span.setAttribute("aria-label", `${JSON.stringify(t.token)}, probability ${percent(t.logprob)}`);
     span._token = t;
