@@ -75,9 +75,10 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         await page.FillAsync("#api-key", PlaygroundServer.ApiKey);
         await page.PressAsync("#api-key", "Tab");
         await WaitForModelsAsync(page);
-        await page.SelectOptionAsync("#model", "gpt2-tiny");
+        // The Qwen3 fixture with a long context: 300 tokens take long enough to see them arrive.
+        await page.SelectOptionAsync("#model", PlaygroundServer.LongModel);
 
-        await page.FillAsync("#p-max-tokens", "48");
+        await page.FillAsync("#p-max-tokens", "300");
         await page.FillAsync("#p-seed", "7");
         await page.FillAsync("#p-temperature", "0.8");
         // Record the reply's length each time the page redraws it while it is still generating.
@@ -101,7 +102,9 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         // The token view: one coloured span per generated token, and the top alternatives with log-probs on hover.
         await page.ClickAsync("li.message.assistant summary:has-text('Token probabilities')");
         var tokens = page.Locator("li.message.assistant .tokens .token");
-        Assert.Equal(48, await tokens.CountAsync());
+        int generated = int.Parse(Regex.Match(await page.InnerTextAsync("li.message.assistant .meta"), @"(\d+) tokens").Groups[1].Value);
+        Assert.InRange(generated, 1, 300);
+        Assert.Equal(generated, await tokens.CountAsync());
         Assert.Matches(@"^hsl|^rgb", await tokens.Nth(3).EvaluateAsync<string>("t => t.style.backgroundColor"));
         await tokens.Nth(3).HoverAsync();
         await page.WaitForSelectorAsync("#token-tip:not([hidden])");
@@ -216,6 +219,16 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         Assert.Contains("succeeded", await page.InnerTextAsync("#jobs tbody"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PlaygroundServer.ScreenshotFolder, "fine-tuning.png"), FullPage = true });
 
+        // A long job is cancelled from the page (at once when queued, at the worker's next heartbeat when running).
+        await page.FillAsync("#job-suffix", "long");
+        await page.FillAsync("#job-max-steps", "5000");
+        await page.ClickAsync("#job-create");
+        await page.WaitForSelectorAsync("#job-title:not(:has-text('→'))");
+        await page.WaitForSelectorAsync("#job-cancel:not([disabled])");
+        await page.ClickAsync("#job-cancel");
+        await page.WaitForSelectorAsync("#job-status[data-status=cancelled]");
+        await page.WaitForSelectorAsync("#jobs tbody tr:has-text('cancelled')");
+
         string model = (await page.GetAttributeAsync("#model option[value^='gpt2-tiny-ft-browser-']", "value"))!;
         await page.ClickAsync("#tab-chat");
         await page.SelectOptionAsync("#model", model);
@@ -243,6 +256,14 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         await UntilAsync(page, "/^\\d+\\.\\d$/.test(document.getElementById('fig-tps').textContent)");
         Assert.Matches(@"^\d+$", await page.InnerTextAsync("#fig-queue"));
         Assert.Matches(@"^\d+$", await page.InnerTextAsync("#fig-batch"));
+        // Keyboard: the section tabs move with the arrow keys.
+        await page.FocusAsync("#tab-server");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        Assert.Equal("true", await page.GetAttributeAsync("#tab-finetune", "aria-selected"));
+        Assert.True(await page.IsVisibleAsync("#panel-finetune"));
+        Assert.Equal("tab-finetune", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.True(await page.IsVisibleAsync("#panel-server"));
         // Readable on a phone: nothing wider than the screen.
         Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
     });
