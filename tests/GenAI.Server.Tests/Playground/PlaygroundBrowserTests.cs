@@ -150,6 +150,20 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         {
             File.Copy(screenshot, Path.Combine(TestPaths.RepoRoot, "docs", "playground.png"), overwrite: true);
         }
+
+        // response_format from the parameters panel: the reply is a value of the JSON schema (constrained decoding).
+        await page.ClickAsync("#tab-chat");
+        await page.ClickAsync("#chat-clear");
+        await page.SelectOptionAsync("#model", PlaygroundServer.LongModel);
+        await page.SelectOptionAsync("#p-format", "json_schema");
+        await page.FillAsync("#p-schema", """{"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}}, "required": ["name"], "additionalProperties": false}""");
+        await page.FillAsync("#p-max-tokens", "64");
+        await page.FillAsync("#chat-input", "Who are you?");
+        await page.PressAsync("#chat-input", "Enter");
+        await page.WaitForSelectorAsync("li.message.assistant:not(.pending) .meta:has-text('finish: stop')");
+        string json = await page.EvaluateAsync<string>("JSON.parse(localStorage.getItem('genai.chat')).messages.at(-1).content");
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        Assert.True(document.RootElement.GetProperty("name").GetString()!.Length <= 8, json);
     });
 
     [BrowserFact]
