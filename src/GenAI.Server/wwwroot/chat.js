@@ -111,6 +111,8 @@ function updateButtons() {
   $("chat-send").disabled = busy;
   $("chat-stop").disabled = !busy;
   $("chat-regenerate").disabled = busy || !conversation.messages.some(m => m.role === "user");
+  // A screen reader reads the reply once it is complete, not at every streamed piece.
+  $("messages").setAttribute("aria-busy", busy);
 }
 
 async function generate() {
