@@ -20,6 +20,7 @@ public static class CommandLine
         ["--data-root"] = "DataRoot",
         ["--max-upload-bytes"] = "MaxUploadBytes",
         ["--in-process-worker"] = "InProcessWorker",
+        ["--path-base"] = "PathBase",
     };
 
     /// <summary>
