@@ -28,12 +28,17 @@ public static class ChatEndpoints
         return v1;
     }
 
-    private static async Task Chat(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IDiagnosticContext log)
+    private static async Task Chat(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> options, IAssistantOutputParsers parsers,
+        IDiagnosticContext log)
     {
         var request = await JsonBody.ReadAsync<ChatCompletionRequest>(http.Request, options.Value.MaxBodyBytes, http.RequestAborted);
+        var tools = ChatToolRequest.Parse(request.Tools, request.ToolChoice, request.ParallelToolCalls);
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
         var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
+        var syntax = ModelOutputSyntax.For(model);
+        var toolConstraint = ToolConstraint(request, tools, syntax, prompt);
+        var parserOptions = tools.ToOptions(startsInReasoning: syntax.ThinkingAt(prompt) == ThinkingStart.Inside);
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
@@ -46,7 +51,9 @@ public static class ChatEndpoints
         {
             run = GenerationRun.Start(model, metrics, [prompt],
                 promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
-                    Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs),
+                    Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs) is var parameters && toolConstraint is not null
+                    ? parameters with { Constraint = toolConstraint, SpecialTokenText = syntax.SpecialTokenText(tools.Calls) }
+                    : parameters with { SpecialTokenText = syntax.SpecialTokenText(tools.Calls) },
                 n, log, timeout.Token);
         }
         catch (ApiException e) when (e.Param == "max_tokens" && request.MaxCompletionTokens is not null)
@@ -62,6 +69,7 @@ public static class ChatEndpoints
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, n).Select(_ => new ChoiceBuilder(model.Tokenizer, "")).ToList();
+        var messages = Enumerable.Range(0, n).Select(_ => new AssistantMessageBuilder(parsers.Create(model, parserOptions))).ToList();
 
         if (request.Stream == true)
         {
@@ -70,23 +78,54 @@ public static class ChatEndpoints
                 {
                     var (choice, e) = item;
                     choices[choice].Add(e, false);
+                    var delta = messages[choice].Add(e);
                     var chunkLogprobs = logprobs is not null && e.LogProb is { } lp ? new ChatLogprobs([choices[choice].ChatEntry(lp)]) : null;
-                    if (e.Text.Length == 0 && e.Finish is null && chunkLogprobs is null) return null;
-                    var delta = new ChatMessageOut(null, e.Text.Length == 0 && e.Finish is not null ? null : e.Text);
-                    return Chunk(id, created, model, new ChatChoice(choice, null, delta, chunkLogprobs, e.Finish.ToApi()));
+                    if (delta is null && e.Finish is null && chunkLogprobs is null) return null;
+                    return Chunk(id, created, model, new ChatChoice(choice, null, delta ?? new ChatMessageOut(null, null), chunkLogprobs,
+                        e.Finish.ToApi(messages[choice].CalledTools)));
                 },
-                request.StreamOptions?.IncludeUsage == true ? usage => new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], usage) : null);
+                request.StreamOptions?.IncludeUsage == true
+                    ? usage => new ChatCompletionResponse(id, "chat.completion.chunk", created, model.Id, model.Revision, [], WithReasoning(usage, messages))
+                    : null);
         }
         else
         {
-            await foreach (var (choice, e) in run.ReadAllAsync()) choices[choice].Add(e, false);
+            await foreach (var (choice, e) in run.ReadAllAsync())
+            {
+                choices[choice].Add(e, false);
+                messages[choice].Add(e);
+            }
             var body = new ChatCompletionResponse(id, "chat.completion", created, model.Id, model.Revision,
-                choices.Select((c, i) => new ChatChoice(i, new ChatMessageOut("assistant", c.Text), null,
-                    logprobs is null ? null : c.ChatLogprobs, c.Finish.ToApi())).ToList(),
-                run.Usage);
+                choices.Select((c, i) => new ChatChoice(i, messages[i].Message(), null,
+                    logprobs is null ? null : c.ChatLogprobs, c.Finish.ToApi(messages[i].CalledTools))).ToList(),
+                WithReasoning(run.Usage, messages));
             await Results.Json(body, JsonBody.Options).ExecuteAsync(http);
         }
         run.Record();
+    }
+
+    private static Usage WithReasoning(Usage usage, List<AssistantMessageBuilder> messages) =>
+        usage with { CompletionTokensDetails = new CompletionTokensDetails(messages.Sum(m => m.ReasoningTokens)) };
+
+    /// <summary>
+    /// The constraint that makes the model's tool calls valid (<see cref="ModelOutputSyntax.Constraint"/>), or null. A
+    /// response_format asks for a JSON answer instead: with tool_choice auto it wins (the model answers in that format),
+    /// with required or a named function the request asks for two different answers and is refused.
+    /// </summary>
+    private static GenAI.Core.Generation.Constraints.OutputConstraint? ToolConstraint(ChatCompletionRequest request, ChatToolRequest tools,
+        ModelOutputSyntax syntax, IReadOnlyList<int> prompt)
+    {
+        if (request.ResponseFormat is { Type: not (null or "text") })
+        {
+            if (tools.Forced) throw ApiException.Invalid("tool_choice required (or a named function) cannot be combined with a JSON response_format", "tool_choice");
+            return null;
+        }
+        if (tools.Forced && (request.UseBeamSearch == true || request.NumBeams > 1))
+        {
+            throw ApiException.Invalid("tool_choice required (or a named function) is not supported with beam search", "tool_choice");
+        }
+        if (request.UseBeamSearch == true || request.NumBeams > 1) return null; // auto with beams: the calls are parsed, not constrained
+        return syntax.Constraint(tools, prompt);
     }
 
     private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>
