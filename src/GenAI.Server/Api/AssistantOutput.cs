@@ -28,8 +28,11 @@ public sealed record ToolCallEnded : AssistantOutputPiece;
 /// <param name="FunctionName">The function a named tool_choice names (with <c>"required"</c>).</param>
 public sealed record ToolCallOptions(JsonArray? Tools, string ToolChoice, bool ParallelToolCalls, string? FunctionName = null)
 {
-    /// <summary>The prompt opened the model's think block (the output begins inside it: <see cref="ModelOutputSyntax.ThinkingAt"/>).</summary>
-    public bool StartsInReasoning { get; init; }
+    /// <summary>
+    /// Where the prompt left the model's think block (<see cref="ModelOutputSyntax.ThinkingAt"/>): the output may open it,
+    /// begins inside it, or comes after it (then a think tag in the output is answer text).
+    /// </summary>
+    public ThinkingStart Thinking { get; init; }
 }
 
 /// <summary>
@@ -99,6 +102,6 @@ public sealed class AssistantOutputParsers : IAssistantOutputParsers
     public IAssistantOutputParser Create(ServedModel model, ToolCallOptions tools)
     {
         bool calls = tools.Tools is { Count: > 0 } && tools.ToolChoice != "none";
-        return ModelOutputSyntax.For(model).CreateParser(calls, forced: tools.ToolChoice == "required", tools.StartsInReasoning);
+        return ModelOutputSyntax.For(model).CreateParser(calls, forced: tools.ToolChoice == "required", tools.Thinking);
     }
 }

@@ -38,7 +38,7 @@ public static class ChatEndpoints
         var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
         var syntax = ModelOutputSyntax.For(model);
         var toolConstraint = ToolConstraint(request, tools, syntax, prompt);
-        var parserOptions = tools.ToOptions(startsInReasoning: syntax.ThinkingAt(prompt) == ThinkingStart.Inside);
+        var parserOptions = tools.ToOptions(syntax.ThinkingAt(prompt));
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;

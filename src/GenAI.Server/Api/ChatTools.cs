@@ -41,10 +41,10 @@ public sealed record ChatToolRequest(JsonArray? Tools, IReadOnlyList<ToolSchema>
     public bool Forced => Choice is ToolChoiceMode.Required or ToolChoiceMode.Function;
 
     /// <summary>The shared contract's form, for <see cref="IAssistantOutputParsers"/>.</summary>
-    public ToolCallOptions ToOptions(bool startsInReasoning) =>
+    public ToolCallOptions ToOptions(ThinkingStart thinking) =>
         new(Tools, Choice switch { ToolChoiceMode.None => "none", ToolChoiceMode.Auto => "auto", _ => "required" }, Parallel, Function)
         {
-            StartsInReasoning = startsInReasoning,
+            Thinking = thinking,
         };
 
     /// <summary>Reads and validates the fields; a 400 names the field at fault.</summary>

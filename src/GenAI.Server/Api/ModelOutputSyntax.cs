@@ -139,11 +139,12 @@ public sealed class ModelOutputSyntax
     /// <summary>The parser for one output.</summary>
     /// <param name="toolCalls">Tools are offered and tool_choice is not none.</param>
     /// <param name="forced">tool_choice is required or a named function (the output is calls by construction).</param>
-    /// <param name="startsInReasoning">The prompt opened the think block.</param>
-    public IAssistantOutputParser CreateParser(bool toolCalls, bool forced, bool startsInReasoning)
+    /// <param name="thinking">Where the prompt left the think block.</param>
+    public IAssistantOutputParser CreateParser(bool toolCalls, bool forced, ThinkingStart thinking)
     {
         var bareJson = toolCalls ? BareJsonBody ?? (forced && Markers.Count == 0 ? ToolCallBody.ObjectOrList : null) : null;
-        return new AssistantOutputParser(ThinkOpen, ThinkClose, toolCalls ? Markers : [], bareJson, startsInReasoning);
+        bool thinks = thinking != ThinkingStart.Closed;
+        return new AssistantOutputParser(thinks ? ThinkOpen : null, thinks ? ThinkClose : null, toolCalls ? Markers : [], bareJson, thinking == ThinkingStart.Inside);
     }
 
     /// <summary>Where the prompt leaves the think block: the last token that is not whitespace decides.</summary>
