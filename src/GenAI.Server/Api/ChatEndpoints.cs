@@ -19,7 +19,12 @@ public static class ChatEndpoints
                              "for a model without one, GenAI's plain template (System:/User:/Assistant: lines ending with 'Assistant:'; " +
                              "generation also stops at a new 'User:' line). max_tokens or max_completion_tokens; by default the answer may run " +
                              "to the end of the context. response_format json_object / json_schema constrains the answer to a JSON value " +
-                             "(constrained decoding: it always parses and validates unless max_tokens cuts it short, finish_reason \"length\").")
+                             "(constrained decoding: it always parses and validates unless max_tokens cuts it short, finish_reason \"length\"). " +
+                             "tools + tool_choice (none, auto, required, or {\"type\": \"function\", \"function\": {\"name\"}}) + parallel_tool_calls: " +
+                             "calls come back as message.tool_calls (finish_reason \"tool_calls\"; streamed as delta.tool_calls with index, id and name " +
+                             "first, then argument fragments), written in the model family's own syntax (Qwen/Hermes, Llama 3 JSON, Mistral, Phi-4-mini) " +
+                             "and constrained so the name is one of the tools and the arguments validate against its parameters. A reasoning model's " +
+                             "think block goes to message.reasoning_content (delta.reasoning_content), counted in usage.completion_tokens_details.reasoning_tokens.")
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletionResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
@@ -37,7 +42,6 @@ public static class ChatEndpoints
         var o = options.Value;
         var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
         var syntax = ModelOutputSyntax.For(model);
-        var toolConstraint = ToolConstraint(request, tools, syntax, prompt);
         var parserOptions = tools.ToOptions(syntax.ThinkingAt(prompt));
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
@@ -50,10 +54,8 @@ public static class ChatEndpoints
         try
         {
             run = GenerationRun.Start(model, metrics, [prompt],
-                promptTokens => SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
-                    Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs) is var parameters && toolConstraint is not null
-                    ? parameters with { Constraint = toolConstraint, SpecialTokenText = syntax.SpecialTokenText(tools.Calls) }
-                    : parameters with { SpecialTokenText = syntax.SpecialTokenText(tools.Calls) },
+                promptTokens => syntax.ApplyTo(SamplingMapper.ToParameters(request, model, o, promptTokens, maxTokens,
+                    Math.Max(1, model.ContextLength - promptTokens), model.ChatTemplate.Stops, logprobs), tools, prompt),
                 n, log, timeout.Token);
         }
         catch (ApiException e) when (e.Param == "max_tokens" && request.MaxCompletionTokens is not null)
@@ -106,27 +108,6 @@ public static class ChatEndpoints
 
     private static Usage WithReasoning(Usage usage, List<AssistantMessageBuilder> messages) =>
         usage with { CompletionTokensDetails = new CompletionTokensDetails(messages.Sum(m => m.ReasoningTokens)) };
-
-    /// <summary>
-    /// The constraint that makes the model's tool calls valid (<see cref="ModelOutputSyntax.Constraint"/>), or null. A
-    /// response_format asks for a JSON answer instead: with tool_choice auto it wins (the model answers in that format),
-    /// with required or a named function the request asks for two different answers and is refused.
-    /// </summary>
-    private static GenAI.Core.Generation.Constraints.OutputConstraint? ToolConstraint(ChatCompletionRequest request, ChatToolRequest tools,
-        ModelOutputSyntax syntax, IReadOnlyList<int> prompt)
-    {
-        if (request.ResponseFormat is { Type: not (null or "text") })
-        {
-            if (tools.Forced) throw ApiException.Invalid("tool_choice required (or a named function) cannot be combined with a JSON response_format", "tool_choice");
-            return null;
-        }
-        if (tools.Forced && (request.UseBeamSearch == true || request.NumBeams > 1))
-        {
-            throw ApiException.Invalid("tool_choice required (or a named function) is not supported with beam search", "tool_choice");
-        }
-        if (request.UseBeamSearch == true || request.NumBeams > 1) return null; // auto with beams: the calls are parsed, not constrained
-        return syntax.Constraint(tools, prompt);
-    }
 
     private static ChatCompletionResponse Chunk(string id, long created, ServedModel model, ChatChoice choice) =>
         new(id, "chat.completion.chunk", created, model.Id, model.Revision, [choice], null);

@@ -103,6 +103,19 @@ public sealed record ChatToolRequest(JsonArray? Tools, IReadOnlyList<ToolSchema>
         return (JsonArray.Create(t.Clone()), schemas);
     }
 
+    /// <summary>
+    /// The request of the shared contract's <see cref="ToolCallOptions"/> (the Responses API's tools, turned into chat's
+    /// shape): validated as <see cref="Parse"/> validates, errors naming <c>tools[i]...</c> and <c>tool_choice</c>.
+    /// </summary>
+    public static ChatToolRequest FromOptions(ToolCallOptions options)
+    {
+        JsonElement? tools = options.Tools is null ? null : JsonSerializer.SerializeToElement(options.Tools);
+        JsonElement choice = options.FunctionName is { } name
+            ? JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name } })
+            : JsonSerializer.SerializeToElement(options.ToolChoice);
+        return Parse(tools, choice, options.ParallelToolCalls);
+    }
+
     private static (ToolChoiceMode, string?) ParseChoice(JsonElement? choice, List<ToolSchema> schemas)
     {
         const string Field = "tool_choice";

@@ -205,6 +205,27 @@ public sealed class ModelOutputSyntax
         }
     }
 
+    /// <summary>
+    /// <paramref name="parameters"/> set up for <paramref name="tools"/>: the tool-call <see cref="Constraint"/> (when there
+    /// is one; a <c>response_format</c> constraint already there is kept for tool_choice auto, and refused with required)
+    /// and the special tokens the parser must see in the text. What chat completions and the Responses API both call.
+    /// </summary>
+    public GenAI.Core.Generation.SamplingParameters ApplyTo(GenAI.Core.Generation.SamplingParameters parameters, ChatToolRequest tools, IReadOnlyList<int> prompt)
+    {
+        parameters = parameters with { SpecialTokenText = SpecialTokenText(tools.Calls) };
+        if (parameters.Constraint is not null)
+        {
+            if (tools.Forced) throw ApiException.Invalid("tool_choice required (or a named function) cannot be combined with a JSON response_format", "tool_choice");
+            return parameters; // auto: the answer is in the requested format
+        }
+        if (parameters.NumBeams > 1)
+        {
+            if (tools.Forced) throw ApiException.Invalid("tool_choice required (or a named function) is not supported with beam search", "tool_choice");
+            return parameters; // auto with beams: calls are parsed, not constrained
+        }
+        return Constraint(tools, prompt) is { } constraint ? parameters with { Constraint = constraint } : parameters;
+    }
+
     private ThinkBlock? Thinking(IReadOnlyList<int> prompt, bool forced)
     {
         if (ThinkOpen is null) return null;
