@@ -31,7 +31,8 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         public async Task InitializeAsync()
         {
             Process = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll"),
-                ["--model", TestPaths.DecoderModelWithContext("qwen3-tiny", 2048), "--model", TestPaths.DecoderModelWithContext("llama3-tiny", 2048)]);
+                ["--model", TestPaths.DecoderModelWithContext("qwen3-tiny", 2048), "--model", TestPaths.DecoderModelWithContext("llama3-tiny", 2048),
+                 "--model", TestPaths.DecoderModelWithContext("mistral-tiny", 2048)]);
             Client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(Process.BaseAddress, "/v1") });
             Http = new HttpClient { BaseAddress = Process.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         }
@@ -45,6 +46,7 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
 
     private const string Qwen = "qwen3-tiny-ctx2048";
     private const string Llama = "llama3-tiny-ctx2048";
+    private const string Mistral = "mistral-tiny-ctx2048";
 
     private const string WeatherSchema = """
         {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}, "unit": {"enum": ["celsius", "fahrenheit"]}},
@@ -183,6 +185,40 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
             Assert.Equal(whole.ToolCalls[i].FunctionName, names[i]);
             Assert.Equal(whole.ToolCalls[i].FunctionArguments.ToString(), arguments[i].ToString());
         }
+    }
+
+    [Theory]
+    [InlineData(Qwen, "<tool_call>")]
+    [InlineData(Llama, "{")]
+    public async Task ACallTheModelOpensItselfIsConstrainedAndParsed(string model, string opener)
+    {
+        // tool_choice auto: the bias makes the random model open a call in its own syntax (Qwen's <tool_call> token, Llama's
+        // bare '{'); from there the constraint makes it a valid call, and without parallel calls only the end may follow.
+        var tokenizer = GenAI.Core.Tokenization.TokenizerLoader.Load(TestPaths.Tokenizer(model == Qwen ? "qwen3" : "llama3"));
+        int token = tokenizer.EncodeWithSpecialTokens(opener).Single();
+        foreach (int seed in new[] { 1, 2 })
+        {
+            var options = Options(ChatToolChoice.CreateAutoChoice(), temperature: 1, seed);
+            options.AllowParallelToolCalls = false;
+            options.LogitBiases[token] = 100;
+            ChatCompletion completion = await server.Client.GetChatClient(model).CompleteChatAsync([new UserChatMessage("Weather in Rome?")], options);
+            Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+            var call = Assert.Single(completion.ToolCalls);
+            AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+            Assert.True(completion.Content.Count == 0 || string.IsNullOrEmpty(completion.Content[0].Text));
+        }
+    }
+
+    [Fact]
+    public async Task AModelWithoutAToolSyntaxAnswersRequiredWithABareCall()
+    {
+        // Mistral's fixture tokenizer has no [TOOL_CALLS]: the call is the bare JSON object (SentencePiece vocabulary).
+        var options = Options(ChatToolChoice.CreateRequiredChoice(), temperature: 1, seed: 4);
+        options.AllowParallelToolCalls = false;
+        ChatCompletion completion = await server.Client.GetChatClient(Mistral).CompleteChatAsync([new UserChatMessage("Weather in Rome?")], options);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        var call = Assert.Single(completion.ToolCalls);
+        AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
     }
 
     public enum City
