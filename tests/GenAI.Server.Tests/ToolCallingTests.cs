@@ -285,6 +285,24 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         Assert.Equal(0, off.GetProperty("usage").GetProperty("completion_tokens_details").GetProperty("reasoning_tokens").GetInt32());
     }
 
+    [Fact]
+    public async Task WithAutoAJsonResponseFormatIsTheAnswerNotACall()
+    {
+        // Llama reads a JSON value opening the answer as a call; under response_format it is the answer, "name" key or not.
+        var (status, body) = await Http.PostAsync(server.Http, "/v1/chat/completions", $$$"""
+            {"model": "{{{Llama}}}", "messages": [{"role": "user", "content": "Hi"}], "temperature": 0, "max_tokens": 200,
+             "tools": {{{ToolsJson}}}, "tool_choice": "auto",
+             "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "object",
+               "properties": {"name": {"enum": ["get_weather"]}, "arguments": {"type": "object", "properties": {}, "additionalProperties": false}},
+               "required": ["name", "arguments"], "additionalProperties": false}} } }
+            """);
+        Assert.Equal(200, status);
+        var choice = body.GetProperty("choices")[0];
+        Assert.False(choice.GetProperty("message").TryGetProperty("tool_calls", out _));
+        Assert.Equal("get_weather", JsonDocument.Parse(choice.GetProperty("message").GetProperty("content").GetString()!).RootElement.GetProperty("name").GetString());
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+    }
+
     private const string ToolsJson = """[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]""";
 
     [Theory]

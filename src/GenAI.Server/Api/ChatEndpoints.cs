@@ -43,6 +43,8 @@ public static class ChatEndpoints
         var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
         var syntax = ModelOutputSyntax.For(model);
         var parserOptions = tools.ToOptions(syntax.ThinkingAt(prompt));
+        // A JSON response_format makes the answer that JSON (ModelOutputSyntax.ApplyTo): even a {"name": ...} is not a call.
+        if (request.ResponseFormat is { Type: not (null or "text") }) parserOptions = parserOptions with { ToolChoice = "none" };
         int n = request.N ?? 1;
         int? maxTokens = request.MaxCompletionTokens ?? request.MaxTokens;
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
