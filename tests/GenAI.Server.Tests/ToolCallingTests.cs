@@ -32,7 +32,9 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         {
             Process = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll"),
                 ["--model", TestPaths.DecoderModelWithContext("qwen3-tiny", 2048), "--model", TestPaths.DecoderModelWithContext("llama3-tiny", 2048),
-                 "--model", TestPaths.DecoderModelWithContext("mistral-tiny", 2048)]);
+                 "--model", TestPaths.DecoderModelWithContext("mistral-tiny", 2048),
+                 "--model", WithControlTokens("mistral-tiny-mistral-tools", new() { [5] = "[TOOL_CALLS]" }),
+                 "--model", WithControlTokens("mistral-tiny-phi4-tools", new() { [6] = "<|tool_call|>", [7] = "<|/tool_call|>" })]);
             Client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(Process.BaseAddress, "/v1") });
             Http = new HttpClient { BaseAddress = Process.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         }
@@ -41,6 +43,42 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         {
             Http.Dispose();
             await Process.DisposeAsync();
+        }
+
+        /// <summary>
+        /// The Mistral fixture (2048 positions) with some byte tokens turned into the control tokens of a newer tokenizer
+        /// (Mistral v3 has [TOOL_CALLS] at id 5; Phi-4-mini's tool-call tags), so the server detects that family's syntax.
+        /// </summary>
+        private static string WithControlTokens(string name, Dictionary<int, string> tokens)
+        {
+            string source = TestPaths.DecoderModelWithContext("mistral-tiny", 2048);
+            string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
+            if (Directory.Exists(target)) return target;
+            string staging = target + ".tmp-" + Environment.ProcessId;
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            foreach (string file in Directory.EnumerateFiles(source))
+            {
+                string fileName = Path.GetFileName(file);
+                if (fileName == "tokenizer.json") continue;
+                if (fileName == "config.json") File.Copy(file, Path.Combine(staging, fileName));
+                else File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
+            }
+            var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "tokenizer.json")))!;
+            var vocab = tokenizer["model"]!["vocab"]!.AsObject();
+            foreach (var (id, text) in tokens)
+            {
+                string old = vocab.First(p => p.Value!.GetValue<int>() == id).Key;
+                vocab.Remove(old);
+                vocab[text] = id;
+                tokenizer["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["id"] = id, ["content"] = text, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+                });
+            }
+            File.WriteAllText(Path.Combine(staging, "tokenizer.json"), tokenizer.ToJsonString());
+            Directory.Move(staging, target);
+            return target;
         }
     }
 
@@ -207,6 +245,39 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
             AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
             Assert.True(completion.Content.Count == 0 || string.IsNullOrEmpty(completion.Content[0].Text));
         }
+    }
+
+    [Theory]
+    [InlineData("mistral-tiny-mistral-tools", "[TOOL_CALLS]", 5)]
+    [InlineData("mistral-tiny-phi4-tools", "<|tool_call|>", 6)]
+    public async Task MistralAndPhi4MiniCallsAreWrittenAndReadInTheirSyntax(string model, string opener, int openerId)
+    {
+        var chat = server.Client.GetChatClient(model);
+        var required = Options(ChatToolChoice.CreateRequiredChoice(), temperature: 1, seed: 2);
+        required.AllowParallelToolCalls = false;
+        ChatCompletion forced = await chat.CompleteChatAsync([new UserChatMessage("Weather in Rome?")], required);
+        Assert.Equal(ChatFinishReason.ToolCalls, forced.FinishReason);
+        AssertValidCall(Assert.Single(forced.ToolCalls).FunctionName, forced.ToolCalls[0].FunctionArguments.ToString());
+
+        // auto: the model opens the call with its control token (biased here), the rest is constrained; streamed.
+        var auto = Options(ChatToolChoice.CreateAutoChoice(), temperature: 1, seed: 3);
+        auto.AllowParallelToolCalls = false;
+        auto.LogitBiases[openerId] = 100;
+        string? name = null;
+        var arguments = new StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Weather in Rome?")], auto))
+        {
+            foreach (var part in update.ToolCallUpdates)
+            {
+                name ??= part.FunctionName;
+                if (part.FunctionArgumentsUpdate is { } delta && !delta.ToMemory().IsEmpty) arguments.Append(delta.ToString());
+            }
+            foreach (var part in update.ContentUpdate) Assert.DoesNotContain(opener, part.Text);
+            finish ??= update.FinishReason;
+        }
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        AssertValidCall(name!, arguments.ToString());
     }
 
     [Fact]
