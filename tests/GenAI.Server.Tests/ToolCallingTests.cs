@@ -374,6 +374,20 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
     }
 
+    [Fact]
+    public async Task ARequiredCallMayFollowAThinkBlock()
+    {
+        // The bias makes the model think (it may open the block as its first token) and then close it; the calls follow.
+        var options = Options(ChatToolChoice.CreateRequiredChoice(), temperature: 1, seed: 5);
+        options.AllowParallelToolCalls = false;
+        options.LogitBiases[151667] = 100; // <think>
+        options.LogitBiases[151668] = 100; // </think>
+        ChatCompletion completion = await server.Client.GetChatClient(Qwen).CompleteChatAsync([new UserChatMessage("Weather in Rome?")], options);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        AssertValidCall(Assert.Single(completion.ToolCalls).FunctionName, completion.ToolCalls[0].FunctionArguments.ToString());
+        Assert.True(completion.Usage.OutputTokenDetails.ReasoningTokenCount >= 2, $"{completion.Usage.OutputTokenDetails.ReasoningTokenCount} reasoning tokens");
+    }
+
     private const string ToolsJson = """[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]""";
 
     [Theory]
