@@ -39,6 +39,7 @@ public static class ServerApp
         builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<JobStores>();
+        builder.Services.AddSingleton<IAssistantOutputParsers, AssistantOutputParsers>();
         builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
