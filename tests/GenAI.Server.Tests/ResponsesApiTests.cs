@@ -264,6 +264,15 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         Assert.Equal(deltas, done.GetProperty("arguments").GetString());
         StructuredOutputTests.AssertValidates(deltas, WeatherParameters);
         Assert.Equal("response.completed", events[^1].GetProperty("type").GetString());
+
+        // A call cut by max_output_tokens is incomplete, and a stored one cannot be continued (its arguments are not JSON).
+        var (_, cut) = await Http.PostAsync(_client, "/v1/responses", $$"""
+            {"model": "{{Qwen}}", "input": "Weather?", "tools": {{tools}}, "tool_choice": {"type": "function", "name": "get_weather"}, "max_output_tokens": 2}
+            """);
+        Assert.Equal("incomplete", cut.GetProperty("status").GetString());
+        Assert.Equal("incomplete", cut.GetProperty("output")[0].GetProperty("status").GetString());
+        var continued = await Http.PostAsync(_client, "/v1/responses", $$"""{"model": "{{Qwen}}", "previous_response_id": "{{cut.GetProperty("id").GetString()}}", "input": "Hi"}""");
+        Http.AssertError(400, continued, "previous_response_id");
     }
 
     [Theory]

@@ -34,7 +34,14 @@ public static class ResponseArchive
         foreach (var stored in chain)
         {
             items.AddRange(JsonSerializer.Deserialize<List<ResponseItem>>(stored.InputItems, JsonBody.Options) ?? []);
-            items.AddRange(Response(stored).Output);
+            var output = Response(stored).Output;
+            // A call max_output_tokens cut short has arguments that are not JSON: no template can render it as a call.
+            if (output.OfType<FunctionCallItem>().FirstOrDefault(c => c.Status == ResponseStatus.Incomplete) is { } cut)
+            {
+                throw ApiException.Invalid($"response '{stored.Id}' ended inside its function call '{cut.Name}' (max_output_tokens), which cannot be continued; " +
+                                           "send the conversation as input instead, or create that response again with a larger max_output_tokens", "previous_response_id");
+            }
+            items.AddRange(output);
         }
         return items;
     }
