@@ -226,7 +226,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     [Fact]
     public async Task ForcedToolCallsAreValidCalls()
     {
-        string tools = $$"""[{{WeatherTool}}, {"type": "function", "name": "now"}]""";
+        string tools = $$"""[{{WeatherTool}}, {"type": "function", "name": "now", "parameters": {"type": "object", "properties": {}, "additionalProperties": false} }]""";
         foreach (int seed in new[] { 1, 2 })
         {
             var (_, named) = await Http.PostAsync(_client, "/v1/responses", $$"""
@@ -248,6 +248,19 @@ public sealed class ResponsesApiTests : IAsyncLifetime
             string name = one.GetProperty("name").GetString()!;
             Assert.Contains(name, new[] { "get_weather", "now" });
             StructuredOutputTests.AssertValidates(one.GetProperty("arguments").GetString()!, name == "now" ? """{"type": "object", "additionalProperties": false}""" : WeatherParameters);
+        }
+
+        // Parallel calls: a list of them; of a list max_output_tokens cuts, the complete calls are the output.
+        var (_, parallel) = await Http.PostAsync(_client, "/v1/responses", $$"""
+            {"model": "{{Qwen}}", "input": "Weather?", "tools": {{tools}}, "tool_choice": "required", "temperature": 1, "seed": 3, "max_output_tokens": 120, "store": false}
+            """);
+        var calls = parallel.GetProperty("output").EnumerateArray().ToList();
+        Assert.NotEmpty(calls);
+        foreach (var call in calls)
+        {
+            Assert.Equal(("function_call", "completed"), (call.GetProperty("type").GetString(), call.GetProperty("status").GetString()));
+            StructuredOutputTests.AssertValidates(call.GetProperty("arguments").GetString()!,
+                call.GetProperty("name").GetString() == "now" ? """{"type": "object", "additionalProperties": false}""" : WeatherParameters);
         }
 
         // Streamed: the call's item, its argument deltas adding up to the done event's arguments, then the completed response.

@@ -33,7 +33,7 @@ public sealed partial record ResponseOptions(
         Refuse(request);
         var tools = ParseTools(request.Tools);
         bool parallel = request.ParallelToolCalls ?? true;
-        var (toolChoice, forced) = ParseToolChoice(request.ToolChoice, tools, parallel, request.MaxToolCalls);
+        var (toolChoice, forced) = ParseToolChoice(request.ToolChoice, tools, parallel);
         var chatTools = tools.Count == 0 ? null : new JsonArray(tools.Select(ChatTool).ToArray<JsonNode?>());
         var (text, constraint) = Format(request.Text?.Format);
         var reasoning = request.Reasoning ?? new ResponseReasoningConfig();
@@ -118,7 +118,7 @@ public sealed partial record ResponseOptions(
     }
 
     // "auto", "none", "required" or {"type": "function", "name"}; the echo is what OpenAI echoes.
-    private static (JsonElement Echo, ForcedToolCalls? Forced) ParseToolChoice(JsonElement? choice, List<FunctionToolDefinition> tools, bool parallel, int? maxCalls)
+    private static (JsonElement Echo, ForcedToolCalls? Forced) ParseToolChoice(JsonElement? choice, List<FunctionToolDefinition> tools, bool parallel)
     {
         const string Field = "tool_choice";
         if (choice is not { } c || c.ValueKind == JsonValueKind.Null) return (JsonSerializer.SerializeToElement("auto"), null);
@@ -130,7 +130,7 @@ public sealed partial record ResponseOptions(
                     return (c.Clone(), null);
                 case "required":
                     if (tools.Count == 0) throw ApiException.Invalid("tool_choice 'required' needs at least one tool in tools", Field);
-                    return (c.Clone(), ForcedToolCalls.AnyOf(tools, parallel, maxCalls));
+                    return (c.Clone(), ForcedToolCalls.AnyOf(tools, parallel));
             }
         }
         else if (c.ValueKind == JsonValueKind.Object && c.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)

@@ -65,7 +65,7 @@ public sealed class CreateResponseRequest
     /// <summary>Whether the model may call several tools in one turn (default true).</summary>
     public bool? ParallelToolCalls { get; set; }
 
-    /// <summary>Most tool calls in the response: bounds the calls <c>tool_choice: "required"</c> makes.</summary>
+    /// <summary>Most tool calls in the response (echoed; not enforced).</summary>
     public int? MaxToolCalls { get; set; }
 
     /// <summary>The output's format: <c>{"format": {"type": "text" | "json_object" | "json_schema", ...}}</c>.</summary>
