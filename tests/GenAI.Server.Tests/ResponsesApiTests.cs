@@ -159,6 +159,25 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReasoningEffortIsTheTemplatesEnableThinking()
+    {
+        var inputTokens = new List<int>();
+        foreach (var (effort, thinking) in new[] { ("none", "false"), ("high", "true") })
+        {
+            var (status, response) = await Http.PostAsync(_client, "/v1/responses", $$"""
+                {"model": "{{Qwen}}", "input": "Why?", "reasoning": {"effort": "{{effort}}"}, "temperature": 0, "max_output_tokens": 4, "store": false}
+                """);
+            Assert.Equal(200, status);
+            var (promptTokens, text) = await ChatAsync("""[{"role": "user", "content": "Why?"}]""", 4, $$""", "chat_template_kwargs": {"enable_thinking": {{thinking}} }""");
+            Assert.Equal(promptTokens, response.GetProperty("usage").GetProperty("input_tokens").GetInt32());
+            Assert.Equal(text, OutputText(response));
+            Assert.Equal(effort, response.GetProperty("reasoning").GetProperty("effort").GetString());
+            inputTokens.Add(promptTokens);
+        }
+        Assert.True(inputTokens[0] > inputTokens[1]); // Qwen3's template closes an empty think block when thinking is off
+    }
+
+    [Fact]
     public async Task AStreamIsOpenAIsTypedEventsAndAddsUpToTheWholeResponse()
     {
         string request = $$"""{"model": "{{Qwen}}", "input": "Tell me a story.", "temperature": 0, "max_output_tokens": 8""";
