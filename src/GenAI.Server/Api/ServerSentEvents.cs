@@ -4,8 +4,7 @@ using System.Text.Json;
 namespace GenAI.Server.Api;
 
 /// <summary>
-/// A text/event-stream response: one <c>data: {json}</c> event per chunk (with an <c>event: {name}</c> line for named
-/// events, as the Responses API sends them), <c>data: [DONE]</c> at the end where the API has it, and a
+/// A text/event-stream response: one <c>data: {json}</c> event per chunk, <c>data: [DONE]</c> at the end, and a
 /// <c>:</c> comment after every <see cref="KeepAlive"/> of silence. The JSON is written compact, and System.Text.Json
 /// escapes line breaks inside strings, so a chunk is always a single <c>data:</c> line.
 /// </summary>
@@ -40,7 +39,10 @@ public sealed class ServerSentEvents : IAsyncDisposable
     public Task WriteAsync<T>(T chunk, CancellationToken cancellation) =>
         WriteRawAsync("data: " + JsonSerializer.Serialize(chunk, JsonBody.Options) + "\n\n", cancellation);
 
-    /// <summary>A named event: <c>event: {name}</c>, then its data as the JSON of <paramref name="data"/>'s runtime type.</summary>
+    /// <summary>
+    /// A named event, as the Responses API sends them (and without a closing <c>[DONE]</c>): <c>event: {name}</c>, then
+    /// its data as the JSON of <paramref name="data"/>'s runtime type.
+    /// </summary>
     public Task WriteEventAsync(string name, object data, CancellationToken cancellation) =>
         WriteRawAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), JsonBody.Options)}\n\n", cancellation);
 
