@@ -117,6 +117,14 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         Assert.Equal(first.GetRawText(), stored.GetRawText());
         Assert.Equal("chain", stored.GetProperty("metadata").GetProperty("case").GetString());
 
+        var (itemsStatus, items) = await Http.GetAsync(_client, $"/v1/responses/{second.GetProperty("id").GetString()}/input_items?order=asc&limit=1");
+        Assert.Equal(200, itemsStatus);
+        var item = Assert.Single(items.GetProperty("data").EnumerateArray());
+        Assert.Equal(("list", "And then?", false), (items.GetProperty("object").GetString(), item.GetProperty("content")[0].GetProperty("text").GetString(),
+            items.GetProperty("has_more").GetBoolean()));
+        Assert.Equal(item.GetProperty("id").GetString(), items.GetProperty("first_id").GetString());
+        Http.AssertError(400, await Http.GetAsync(_client, $"/v1/responses/{firstId}/input_items?order=up"), "order");
+
         using (var deleted = await _client.DeleteAsync($"/v1/responses/{firstId}"))
         {
             using var body = JsonDocument.Parse(await deleted.Content.ReadAsStringAsync());

@@ -68,6 +68,12 @@ public sealed class ResponsesSdkEndToEndTests : IAsyncLifetime
         var message = Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(read.OutputItems));
         Assert.Equal(MessageRole.Assistant, message.Role);
 
+        // The follow-up's own input items (the SDK pages through them).
+        var inputItems = new List<ResponseItem>();
+        await foreach (ResponseItem item in _responses.GetResponseInputItemsAsync(second.Id)) inputItems.Add(item);
+        var asked = Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(inputItems));
+        Assert.Equal(("And then?", MessageRole.User), (asked.Content[0].Text, asked.Role));
+
         ResponseDeletionResult deleted = await _responses.DeleteResponseAsync(first.Id);
         Assert.True(deleted.Deleted);
         Assert.Equal(404, (await Assert.ThrowsAsync<ClientResultException>(() => _responses.GetResponseAsync(first.Id))).Status);

@@ -17,6 +17,9 @@ public static class ResponseArchive
     /// <summary>The stored response <paramref name="id"/>; 404 when there is none.</summary>
     public static ResponseObject Find(IResponseStore store, string id) => Response(store.Get(id) ?? throw NotFound(id));
 
+    /// <summary>The items the request of stored response <paramref name="id"/> sent, in order; 404 when there is none.</summary>
+    public static List<ResponseItem> InputItems(IResponseStore store, string id) => Items(store.Get(id) ?? throw NotFound(id));
+
     /// <summary>
     /// What a continuation of <paramref name="previousId"/> starts from: the input items, then the output items, of
     /// every response of its chain, oldest first. An unknown id is a 400 (code <c>previous_response_not_found</c>), as
@@ -33,7 +36,7 @@ public static class ResponseArchive
         var items = new List<ResponseItem>();
         foreach (var stored in chain)
         {
-            items.AddRange(JsonSerializer.Deserialize<List<ResponseItem>>(stored.InputItems, JsonBody.Options) ?? []);
+            items.AddRange(Items(stored));
             var output = Response(stored).Output;
             // A call max_output_tokens cut short has arguments that are not JSON: no template can render it as a call.
             if (output.OfType<FunctionCallItem>().FirstOrDefault(c => c.Status == ResponseStatus.Incomplete) is { } cut)
@@ -51,6 +54,9 @@ public static class ResponseArchive
 
     private static ApiException PreviousNotFound(string message) =>
         new(StatusCodes.Status400BadRequest, message, "invalid_request_error", "previous_response_id", "previous_response_not_found");
+
+    private static List<ResponseItem> Items(StoredResponse stored) =>
+        JsonSerializer.Deserialize<List<ResponseItem>>(stored.InputItems, JsonBody.Options) ?? [];
 
     private static ResponseObject Response(StoredResponse stored) =>
         JsonSerializer.Deserialize<ResponseObject>(stored.Response, JsonBody.Options) ?? throw new InvalidDataException($"stored response {stored.Id} is empty");

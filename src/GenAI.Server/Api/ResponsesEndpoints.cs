@@ -35,6 +35,12 @@ public static class ResponsesEndpoints
             .WithSummary("A stored response (store: true)")
             .Produces<ResponseObject>()
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        v1.MapGet("/responses/{id}/input_items", InputItems)
+            .WithName("ListResponseInputItems")
+            .WithSummary("The items a stored response's request sent (newest first by default: order asc or desc, limit 1..100, after an item id)")
+            .Produces<ResponseItemList>()
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         v1.MapDelete("/responses/{id}", (string id, IResponseStore store) =>
                 store.Delete(id) ? Results.Json(new ResponseDeleted(id, true), JsonBody.Options) : throw ResponseArchive.NotFound(id))
             .WithName("DeleteResponse")
@@ -42,6 +48,24 @@ public static class ResponsesEndpoints
             .Produces<ResponseDeleted>()
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         return v1;
+    }
+
+    private static IResult InputItems(string id, IResponseStore store, string? order, int? limit, string? after)
+    {
+        if (order is not (null or "asc" or "desc")) throw ApiException.Invalid($"order must be asc or desc, not '{order}'", "order");
+        if (limit is < 1 or > 100) throw ApiException.Invalid($"limit must be between 1 and 100, not {limit}", "limit");
+        IEnumerable<ResponseItem> items = ResponseArchive.InputItems(store, id);
+        if (order != "asc") items = items.Reverse();
+        var ordered = items.ToList();
+        int start = 0;
+        if (after is not null)
+        {
+            int index = ordered.FindIndex(i => i.Id == after);
+            if (index < 0) throw ApiException.Invalid($"after: response '{id}' has no input item '{after}'", "after");
+            start = index + 1;
+        }
+        var page = ordered.Skip(start).Take(limit ?? 20).ToList();
+        return Results.Json(new ResponseItemList(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < ordered.Count), JsonBody.Options);
     }
 
     private static async Task Create(HttpContext http, ModelHost host, ServerMetrics metrics, IOptions<ServerOptions> serverOptions, IDiagnosticContext log,
