@@ -1,6 +1,7 @@
 using GenAI.Server.Api;
 using GenAI.Server.Hosting;
 using GenAI.Server.Observability;
+using GenAI.Training.Jobs;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
@@ -39,6 +40,9 @@ public static class ServerApp
         builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<JobStores>();
+        // Stored responses share the job store's database.
+        builder.Services.AddSingleton<IResponseStore>(s =>
+            new SqliteResponseStore(Path.Combine(ServerPaths.Resolve(s.GetRequiredService<IOptions<ServerOptions>>().Value.DataRoot), JobStore.FileName)));
         builder.Services.AddSingleton<IAssistantOutputParsers, AssistantOutputParsers>();
         builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();
@@ -48,7 +52,7 @@ public static class ServerApp
             {
                 Title = "GenAI",
                 Version = "v1",
-                Description = "OpenAI-compatible text generation: completions, chat completions, models, files, fine-tuning jobs, tokenizer, health and metrics.",
+                Description = "OpenAI-compatible text generation: completions, chat completions, responses, models, files, fine-tuning jobs, tokenizer, health and metrics.",
             });
             string xml = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
@@ -85,6 +89,7 @@ public static class ServerApp
         var v1 = app.MapGroup("/v1").WithTags("OpenAI");
         v1.MapCompletions();
         v1.MapChat();
+        v1.MapResponses();
         v1.MapModels();
         v1.MapFiles();
         v1.MapFineTuning();

@@ -39,6 +39,13 @@ public sealed class ServerSentEvents : IAsyncDisposable
     public Task WriteAsync<T>(T chunk, CancellationToken cancellation) =>
         WriteRawAsync("data: " + JsonSerializer.Serialize(chunk, JsonBody.Options) + "\n\n", cancellation);
 
+    /// <summary>
+    /// A named event, as the Responses API sends them (and without a closing <c>[DONE]</c>): <c>event: {name}</c>, then
+    /// its data as the JSON of <paramref name="data"/>'s runtime type.
+    /// </summary>
+    public Task WriteEventAsync(string name, object data, CancellationToken cancellation) =>
+        WriteRawAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), JsonBody.Options)}\n\n", cancellation);
+
     public Task DoneAsync(CancellationToken cancellation) => WriteRawAsync("data: [DONE]\n\n", cancellation);
 
     private async Task WriteRawAsync(string text, CancellationToken cancellation)
