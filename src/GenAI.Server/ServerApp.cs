@@ -56,6 +56,7 @@ public static class ServerApp
 
         var app = builder.Build();
         app.Services.GetRequiredService<ServerMetrics>(); // subscribe to model loads before they start
+        app.Services.GetRequiredService<JobStores>().OpenSharedStore();
         app.UseSerilogRequestLogging(o =>
         {
             // One line per request; generation endpoints add Model, Revision, PromptTokens, CompletionTokens, TimeToFirstTokenMs.

@@ -23,7 +23,7 @@ public enum JobOutcome
 /// (resuming from <c>&lt;data root&gt;/jobs/&lt;id&gt;/checkpoint</c>), publishes the model and records every stage as
 /// a job event. The caller holds the lease and renews it meanwhile.
 /// </summary>
-public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
+public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log)
 {
     /// <summary>
     /// The published name of a job's model: <c>{base}-ft[-{suffix}]-{8 chars of the id}</c>, chars [A-Za-z0-9._-] only
@@ -154,7 +154,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         }
     }
 
-    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="JobStore.DeleteWorkFolder"/>).</summary>
+    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="IJobStore.DeleteWorkFolder"/>).</summary>
     public void DeleteWorkFolder(string jobId) => store.DeleteWorkFolder(jobId);
 
     private static TokenDataset Tokenize(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
