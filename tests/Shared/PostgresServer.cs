@@ -61,6 +61,7 @@ internal sealed class PostgresServer
                 "-o", $"-p {port} -k {_cluster} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
                 "start"]);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+            StartWatchdog();
             ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
         }
         catch (Exception e)
@@ -127,6 +128,24 @@ internal sealed class PostgresServer
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>
+    /// A detached shell that waits for this process to end, however it ends (a test host killed by a hang timeout runs no
+    /// exit handlers), then stops the cluster and deletes its folder.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        const string watch = """
+            while kill -0 "$1" 2>/dev/null; do sleep 1; done
+            if [ -f "$3/data/postmaster.pid" ]; then
+              if [ -n "$4" ]; then runuser -u "$4" -- "$2/pg_ctl" -D "$3/data" -m immediate -w stop; else "$2/pg_ctl" -D "$3/data" -m immediate -w stop; fi
+            fi
+            rm -rf "$3"
+            """;
+        // setsid in a background job: the watchdog leaves this process's tree, so killing the tree does not kill it.
+        Run("sh", ["-c", "setsid sh -c \"$0\" \"$@\" </dev/null >/dev/null 2>&1 &", watch,
+            Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), _binaries!, _cluster!, _runAs ?? ""]);
     }
 
     private void RunPostgres(string tool, IEnumerable<string> args)
