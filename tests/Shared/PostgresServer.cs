@@ -144,7 +144,7 @@ internal sealed class PostgresServer
             rm -rf "$3"
             """;
         // setsid in a background job: the watchdog leaves this process's tree, so killing the tree does not kill it.
-        Run("sh", ["-c", "setsid sh -c \"$0\" \"$@\" </dev/null >/dev/null 2>&1 &", watch,
+        Run("sh", ["-c", "setsid sh -c \"$0\" genai-pg-watchdog \"$@\" </dev/null >/dev/null 2>&1 &", watch,
             Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), _binaries!, _cluster!, _runAs ?? ""]);
     }
 
