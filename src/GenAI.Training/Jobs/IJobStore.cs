@@ -65,6 +65,12 @@ public interface IJobStore : IDisposable
     /// </summary>
     bool? RenewLease(string jobId, string owner, TimeSpan lease);
 
+    /// <summary>
+    /// True while <paramref name="owner"/> holds a live lease on the job, by the store's clock (the database's, for
+    /// PostgreSQL: workers on machines with skewed clocks still agree). Checked before each checkpoint write.
+    /// </summary>
+    bool HoldsLease(string jobId, string owner);
+
     /// <summary>Moves a leased job to <paramref name="status"/>; false when <paramref name="owner"/> lost the lease.</summary>
     bool SetStatus(string jobId, string owner, string status);
 

@@ -102,7 +102,7 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             CheckpointInterval = plan.CheckpointInterval,
             Progress = progress,
             Cancellation = cancellation,
-            MayWriteCheckpoint = () => OwnsLease(job.Id, owner),
+            MayWriteCheckpoint = () => store.HoldsLease(job.Id, owner),
         });
 
         CopyMissingFiles(job.ModelFolder, output);
@@ -199,10 +199,6 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             + (data.TryGetValue("valid_loss", out var v) ? string.Create(CultureInfo.InvariantCulture, $", validation loss={v}") : "");
         store.AddEvent(jobId, "info", message, "metrics", data);
     }
-
-    /// <summary>True while <paramref name="owner"/> holds a live lease on the job (checked before each checkpoint write).</summary>
-    private bool OwnsLease(string jobId, string owner) =>
-        store.GetJob(jobId) is { } current && current.LeaseOwner == owner && current.LeaseExpiresAt > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Generation defaults, which the trainer does not write either.</summary>
     private const string GenerationConfigFile = "generation_config.json";

@@ -178,6 +178,14 @@ public sealed class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
+    public bool HoldsLease(string jobId, string owner)
+    {
+        using var c = _source.OpenConnection();
+        return Query(c, $"SELECT 1 FROM jobs WHERE id = @id AND lease_owner = @owner AND lease_expires > {NowMs}", r => true,
+            ("id", jobId), ("owner", owner)).Count == 1;
+    }
+
+    /// <inheritdoc />
     public bool SetStatus(string jobId, string owner, string status) =>
         UpdateLeased(jobId, owner, "status = @status", ("status", status));
 

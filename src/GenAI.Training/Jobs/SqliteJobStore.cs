@@ -151,6 +151,14 @@ public sealed class SqliteJobStore : IJobStore
         return rows.Count == 0 ? null : rows[0];
     }
 
+    /// <inheritdoc />
+    public bool HoldsLease(string jobId, string owner)
+    {
+        using var c = Open();
+        return Query(c, "SELECT 1 FROM jobs WHERE id = $id AND lease_owner = $owner AND lease_expires > $now", r => true,
+            ("$id", jobId), ("$owner", owner), ("$now", NowMs)).Count == 1;
+    }
+
     /// <summary>Moves a leased job to <paramref name="status"/>; false when <paramref name="owner"/> lost the lease.</summary>
     public bool SetStatus(string jobId, string owner, string status) =>
         UpdateLeased(jobId, owner, "status = $status", ("$status", status));

@@ -37,6 +37,8 @@ public abstract class JobStoreTests : IDisposable
         Assert.Equal(created.Id, claimed?.Id);
         Assert.Equal("worker-a", claimed?.LeaseOwner);
         Assert.Null(store.TryClaim("worker-b", lease)); // held
+        Assert.True(store.HoldsLease(created.Id, "worker-a"));
+        Assert.False(store.HoldsLease(created.Id, "worker-b"));
         Assert.False(store.RenewLease(created.Id, "worker-a", lease)); // held, no cancel asked
         Assert.True(store.SetStatus(created.Id, "worker-a", JobStatus.Running));
 
@@ -45,6 +47,7 @@ public abstract class JobStoreTests : IDisposable
         Assert.Equal(created.Id, reclaimed?.Id);
         Assert.Equal(JobStatus.Running, reclaimed?.Status); // the new owner sees it was running: it resumes
         Assert.Null(store.RenewLease(created.Id, "worker-a", lease)); // the old owner learns it lost the job
+        Assert.False(store.HoldsLease(created.Id, "worker-a")); // and writes no more checkpoints
         Assert.False(store.Succeed(created.Id, "worker-a", "stale"));
         Assert.True(store.Succeed(created.Id, "worker-b", "gpt2-tiny-ft-x"));
 
