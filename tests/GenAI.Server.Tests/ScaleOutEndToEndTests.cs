@@ -16,7 +16,7 @@ namespace GenAI.Server.Tests;
 /// hot-load and serve the model, and both answer for the job, its file and its events. Skipped, saying why, on a
 /// machine without PostgreSQL (see <see cref="PostgresServer"/>).
 /// </summary>
-public sealed class ScaleOutEndToEndTests : IAsyncDisposable
+public sealed class ScaleOutEndToEndTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("genai-scale-out-").FullName;
     private readonly List<ServerProcess> _servers = [];
@@ -176,7 +176,10 @@ public sealed class ScaleOutEndToEndTests : IAsyncDisposable
         lock (output) return output.ToString();
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and the processes would outlive the run.
+    public async Task DisposeAsync()
     {
         foreach (var (process, _) in _workers)
         {
