@@ -39,6 +39,7 @@ public static class ServerApp
         builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<JobStores>();
+        builder.Services.AddSingleton<IAssistantOutputParsers, AssistantOutputParsers>();
         builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
@@ -57,6 +58,10 @@ public static class ServerApp
         var app = builder.Build();
         app.Services.GetRequiredService<ServerMetrics>(); // subscribe to model loads before they start
         app.Services.GetRequiredService<JobStores>().OpenSharedStore();
+        // Behind a proxy that keeps a path prefix: strip it before routing (so routing must be explicit, and after it).
+        string pathBase = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.PathBase;
+        if (pathBase.Length > 0) app.UsePathBase(pathBase);
+        app.UseRouting();
         app.UseSerilogRequestLogging(o =>
         {
             // One line per request; generation endpoints add Model, Revision, PromptTokens, CompletionTokens, TimeToFirstTokenMs.
@@ -74,6 +79,7 @@ public static class ServerApp
             };
             await ApiMiddleware.WriteAsync(http, new ApiException(http.Response.StatusCode, message, "invalid_request_error"));
         });
+        app.UsePlayground();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "GenAI API");
 

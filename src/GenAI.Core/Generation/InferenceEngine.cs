@@ -137,7 +137,15 @@ public sealed class InferenceEngine : IDisposable
             // The tokenizer's index is built here, on the caller's thread, not on the engine's; and a vocabulary that
             // cannot even begin the value (a small character vocabulary without '{') is refused before anything runs.
             constraint.Json.Prepare(_tokenizer);
-            if (!constraint.IsTriggered && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
+            try
+            {
+                constraint.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidGenerationRequestException(constraint.Parameter, e.Message);
+            }
+            if (!constraint.IsTriggered && constraint.Prefix.Count == 0 && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
             {
                 throw new InvalidGenerationRequestException(constraint.Parameter, "this model's vocabulary has no token that can begin the constrained output");
             }

@@ -21,6 +21,7 @@ public static class CommandLine
         ["--job-store"] = "JobStore",
         ["--max-upload-bytes"] = "MaxUploadBytes",
         ["--in-process-worker"] = "InProcessWorker",
+        ["--path-base"] = "PathBase",
     };
 
     /// <summary>

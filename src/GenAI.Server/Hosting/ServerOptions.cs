@@ -86,6 +86,13 @@ public sealed class ServerOptions
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// URL path prefix the server answers under when a reverse proxy forwards <c>/PREFIX/...</c> unchanged (<c>--path-base</c>,
+    /// e.g. <c>/genai</c>); requests without it are served as before. A proxy that strips the prefix needs nothing here.
+    /// </summary>
+    [RegularExpression("^(/[A-Za-z0-9._~-]+)*$", ErrorMessage = "PathBase must be empty or /segment[/segment...] of letters, digits, '.', '_', '~' and '-'")]
+    public string PathBase { get; set; } = "";
+
     /// <summary>Logs as JSON lines instead of text.</summary>
     public bool JsonLogs { get; set; }
 
