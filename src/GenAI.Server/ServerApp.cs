@@ -61,6 +61,7 @@ public static class ServerApp
 
         var app = builder.Build();
         app.Services.GetRequiredService<ServerMetrics>(); // subscribe to model loads before they start
+        app.Services.GetRequiredService<JobStores>().OpenSharedStore();
         // Behind a proxy that keeps a path prefix: strip it before routing (so routing must be explicit, and after it).
         string pathBase = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.PathBase;
         if (pathBase.Length > 0) app.UsePathBase(pathBase);

@@ -18,6 +18,7 @@ public static class CommandLine
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
         ["--data-root"] = "DataRoot",
+        ["--job-store"] = "JobStore",
         ["--max-upload-bytes"] = "MaxUploadBytes",
         ["--in-process-worker"] = "InProcessWorker",
         ["--path-base"] = "PathBase",

@@ -99,6 +99,13 @@ public sealed class ServerOptions
     /// <summary>Folder of the job store (<c>genai.db</c>), uploaded files and job checkpoints (<c>--data-root</c>).</summary>
     public string DataRoot { get; set; } = "data";
 
+    /// <summary>
+    /// The job store's database (<c>--job-store</c>): empty for <c>genai.db</c> in <see cref="DataRoot"/>; a
+    /// <c>postgres://user:password@host:5432/db</c> URL or <c>Host=...;Database=...</c> for PostgreSQL (many replicas and
+    /// workers sharing one store); any other value is a SQLite file's path.
+    /// </summary>
+    public string? JobStore { get; set; }
+
     /// <summary>Largest uploaded training file in bytes (413 above it).</summary>
     [Range(1024, 1L << 40)]
     public long MaxUploadBytes { get; set; } = 256L << 20;
