@@ -41,8 +41,7 @@ public static class ServerApp
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<JobStores>();
         // Stored responses share the job store's database.
-        builder.Services.AddSingleton<IResponseStore>(s =>
-            new SqliteResponseStore(Path.Combine(ServerPaths.Resolve(s.GetRequiredService<IOptions<ServerOptions>>().Value.DataRoot), JobStore.FileName)));
+        builder.Services.AddSingleton<IResponseStore>(s => JobStores.Connection(s.GetRequiredService<IOptions<ServerOptions>>().Value).OpenResponseStore());
         builder.Services.AddSingleton<IAssistantOutputParsers, AssistantOutputParsers>();
         builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();

@@ -69,6 +69,13 @@ public sealed record JobStoreConnection
         _ => new SqliteJobStore(dataRoot, ConnectionString),
     };
 
+    /// <summary>The store of the Responses API's stored responses in the same database (opened on first use for SQLite).</summary>
+    public IResponseStore OpenResponseStore() => Provider switch
+    {
+        DatabaseProvider.Postgres => new PostgresResponseStore(ConnectionString),
+        _ => new SqliteResponseStore(ConnectionString),
+    };
+
     /// <summary>
     /// True when the store exists already: a SQLite file is created by the server's first upload, so a worker need not
     /// create one just to find it empty; a PostgreSQL database always exists (its schema is migrated on open).

@@ -39,6 +39,12 @@ public sealed class PostgresJobStore : IJobStore
             created_at bigint NOT NULL, level text NOT NULL, message text NOT NULL, type text NOT NULL, data text);
         CREATE INDEX job_events_job ON job_events(job_id, seq);
         """,
+        // Stored responses of the Responses API (PostgresResponseStore): one database, one schema version.
+        """
+        CREATE TABLE responses (
+            id text PRIMARY KEY, created_at bigint NOT NULL, model text NOT NULL, previous_response_id text,
+            status text NOT NULL, input_items text NOT NULL, response text NOT NULL);
+        """,
     ];
 
     private readonly NpgsqlDataSource _source;
@@ -54,7 +60,7 @@ public sealed class PostgresJobStore : IJobStore
         _source = NpgsqlDataSource.Create(connectionString);
         try
         {
-            Migrate();
+            Migrate(_source);
         }
         catch
         {
@@ -69,9 +75,13 @@ public sealed class PostgresJobStore : IJobStore
     /// <summary>The schema version this code writes (the number of migrations).</summary>
     public static int SchemaVersion => Migrations.Length;
 
-    private void Migrate()
+    /// <summary>
+    /// Brings the database's schema (jobs, files, events and stored responses) up to date; every store on PostgreSQL
+    /// calls it when it opens.
+    /// </summary>
+    internal static void Migrate(NpgsqlDataSource source)
     {
-        using var c = _source.OpenConnection();
+        using var c = source.OpenConnection();
         using var transaction = c.BeginTransaction();
         // Held until commit: a second process starting at the same moment waits here, then finds the work done.
         Execute(c, "SELECT pg_advisory_xact_lock(@key)", ("key", MigrationLock));
@@ -274,13 +284,13 @@ public sealed class PostgresJobStore : IJobStore
         Execute(c, "INSERT INTO job_events (id, job_id, created_at, level, message, type, data) VALUES (@id, @job, @created, @level, @message, @type, @data)",
             ("id", JobStore.NewId("ftevent")), ("job", jobId), ("created", JobStore.Now), ("level", level), ("message", message), ("type", type), ("data", data));
 
-    private static int Execute(NpgsqlConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    internal static int Execute(NpgsqlConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, parameters);
         return command.ExecuteNonQuery();
     }
 
-    private static List<T> Query<T>(NpgsqlConnection connection, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
+    internal static List<T> Query<T>(NpgsqlConnection connection, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, parameters);
         using var reader = command.ExecuteReader();

@@ -19,9 +19,9 @@ public sealed record StoredResponse(string Id, long CreatedAt, string Model, str
 /// <summary>
 /// Where stored responses live. Each method is one statement, atomic on its own: a response is saved whole or not at
 /// all. <see cref="SqliteResponseStore"/> keeps them in the job store's SQLite database; a store for another database
-/// implements the same four methods over the same table (see <see cref="SqliteResponseStore"/>'s schema).
+/// implements the same four methods over the same table (<see cref="PostgresResponseStore"/>).
 /// </summary>
-public interface IResponseStore
+public interface IResponseStore : IDisposable
 {
     /// <summary>Saves a new response; its id must not be stored yet.</summary>
     void Save(StoredResponse response);
