@@ -34,7 +34,8 @@ static int Usage()
                   per constrained token. Options: --model gpt2|qwen|both (both), --new-tokens N (128), --repeats N (3)
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
-                  Options: --prompt N (128), --new-tokens N (128)
+                  Options: --prompt N (128), --new-tokens N (128), --arrival-trials N (3), --only arrivals,
+                  --trace yes (the engine's passes during each arrival trial)
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
                   fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
                   Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using GenAI.Core.Models;
+using GenAI.Core.Models.Kernels;
 using GenAI.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -27,7 +28,10 @@ public sealed class InferenceEngine : IDisposable
     private readonly Device _device;
     private readonly int _textTokens;
     private readonly PrefixCache? _prefixCache;
-    private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
+    private double _decodeSeconds; // running average of a decode step, the unit of the prefill budget
+    // Prefill passes of at most SkinnyMatmul.MaxRows tokens run on the decode kernels, larger ones on libtorch's GEMM:
+    // two cost structures, learned apart.
+    private readonly PrefillCostModel _smallPrefills = new(), _largePrefills = new();
     private int _queued;
     private ConstraintWork _constraintWork;
     private readonly Lock _constraintWorkGate = new();
@@ -285,8 +289,8 @@ public sealed class InferenceEngine : IDisposable
             PackRows();
             return;
         }
-        double perToken = watch.Elapsed.TotalSeconds / (rowCount * bestChunk);
-        _prefillSecondsPerToken = _prefillSecondsPerToken == 0 ? perToken : 0.8 * _prefillSecondsPerToken + 0.2 * perToken;
+        int padded = rowCount * bestChunk;
+        (padded <= SkinnyMatmul.MaxRows ? _smallPrefills : _largePrefills).Add(padded, watch.Elapsed.TotalSeconds);
         PrefillCompleted?.Invoke(group.Count, counts.Sum());
     }
 
@@ -297,19 +301,24 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>
     /// Padded prompt tokens one prefill pass may take. With nothing generating, the configured maximum; otherwise as
-    /// many as fit in a few decode steps' time, so a running stream's next token waits at most a few of its usual gaps.
+    /// many as the learned cost of a pass fits in (<see cref="EngineOptions.PrefillLatencyFactor"/> − 1) decode steps'
+    /// time, so a running stream's next token waits at most a few of its usual gaps. A large pass (libtorch's GEMM) is
+    /// taken when it fits by a model fitted on passes of different sizes, else a small one on the decode kernels, at
+    /// least a few tokens so prompts keep moving.
     /// </summary>
     private int PrefillBudget()
     {
         int maximum = Options.MaxPrefillTokensPerStep;
         bool generating = _active.Any(a => !a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
         if (!generating) return maximum;
-        if (_decodeSeconds == 0 || _prefillSecondsPerToken == 0) return Math.Min(maximum, MinPrefillTokens * 4);
+        int small = Math.Min(maximum, SkinnyMatmul.MaxRows);
+        if (_decodeSeconds == 0 || !_smallPrefills.IsKnown) return Math.Min(small, StartingPrefillTokens);
         double room = (Options.PrefillLatencyFactor - 1) * _decodeSeconds;
-        return Math.Clamp((int)(room / _prefillSecondsPerToken), MinPrefillTokens, maximum);
+        if (maximum > small && _largePrefills.HasSpread && _largePrefills.TokensWithin(room) is var large && large > small) return Math.Min(large, maximum);
+        return Math.Clamp(_smallPrefills.TokensWithin(room), Math.Min(small, MinPrefillTokens), small);
     }
 
-    private const int MinPrefillTokens = 16;
+    private const int MinPrefillTokens = 4, StartingPrefillTokens = 8;
 
     /// <summary>The prompt is in the cache: fill the request's other rows, choose its first token, keep the prompt.</summary>
     private void BeginGenerating(ActiveRequest active, Tensor lastLogits)
