@@ -124,6 +124,7 @@ public sealed class ServerSentEvents : IAsyncDisposable
         await _keepAlive.ConfigureAwait(false);
         _stop.Dispose();
         _gate.Dispose();
+        _json.Reset(Stream.Null); // detached from the response first: disposing must not write to a finished body
         await _json.DisposeAsync().ConfigureAwait(false);
     }
 }
