@@ -114,7 +114,7 @@ internal static class LoadBenchmark
         Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentiles.Milliseconds(r.Ttft, 50),9} {Percentiles.Milliseconds(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.WorkingSet64 / (1024.0 * 1024),8:F0}");
     }
 
-    private static void WaitReady(Uri baseUri, Process server)
+    internal static void WaitReady(Uri baseUri, Process server)
     {
         using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -133,7 +133,7 @@ internal static class LoadBenchmark
         throw new TimeoutException("the server did not become ready");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
