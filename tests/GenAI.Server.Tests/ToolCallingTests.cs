@@ -52,33 +52,22 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         private static string WithControlTokens(string name, Dictionary<int, string> tokens)
         {
             string source = TestPaths.DecoderModelWithContext("mistral-tiny", 2048);
-            string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
-            if (Directory.Exists(target)) return target;
-            string staging = target + ".tmp-" + Environment.ProcessId;
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            Directory.CreateDirectory(staging);
-            foreach (string file in Directory.EnumerateFiles(source))
+            return TestPaths.DerivedModel(source, name, staging =>
             {
-                string fileName = Path.GetFileName(file);
-                if (fileName == "tokenizer.json") continue;
-                if (fileName == "config.json") File.Copy(file, Path.Combine(staging, fileName));
-                else File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
-            }
-            var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "tokenizer.json")))!;
-            var vocab = tokenizer["model"]!["vocab"]!.AsObject();
-            foreach (var (id, text) in tokens)
-            {
-                string old = vocab.First(p => p.Value!.GetValue<int>() == id).Key;
-                vocab.Remove(old);
-                vocab[text] = id;
-                tokenizer["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+                var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "tokenizer.json")))!;
+                var vocab = tokenizer["model"]!["vocab"]!.AsObject();
+                foreach (var (id, text) in tokens)
                 {
-                    ["id"] = id, ["content"] = text, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-                });
-            }
-            File.WriteAllText(Path.Combine(staging, "tokenizer.json"), tokenizer.ToJsonString());
-            Directory.Move(staging, target);
-            return target;
+                    string old = vocab.First(p => p.Value!.GetValue<int>() == id).Key;
+                    vocab.Remove(old);
+                    vocab[text] = id;
+                    tokenizer["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["id"] = id, ["content"] = text, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+                    });
+                }
+                File.WriteAllText(Path.Combine(staging, "tokenizer.json"), tokenizer.ToJsonString());
+            }, "tokenizer.json");
         }
     }
 
