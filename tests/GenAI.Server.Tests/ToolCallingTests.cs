@@ -313,6 +313,26 @@ public sealed class ToolCallingTests(ToolCallingTests.Server server) : IClassFix
         Assert.Equal(ChatRole.Assistant, response.Messages[^1].Role);
     }
 
+    /// <summary>What <see cref="ExtensionsAiReturnsATypedObject"/> asks for: Microsoft.Extensions.AI derives its JSON schema.</summary>
+    public sealed record Forecast(City City, bool Sunny, City[] Neighbours);
+
+    [Theory]
+    [InlineData(Llama)]
+    [InlineData(Qwen)]
+    public async Task ExtensionsAiReturnsATypedObject(string model)
+    {
+        IChatClient client = server.Client.GetChatClient(model).AsIChatClient();
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 120 };
+
+        // GetResponseAsync<T> sends response_format json_schema with T's schema: constrained decoding makes even random
+        // weights answer with a Forecast.
+        ChatResponse<Forecast> response = await client.GetResponseAsync<Forecast>("The forecast for Paris?", options);
+
+        Assert.True(response.TryGetResult(out Forecast? forecast), response.Text);
+        Assert.True(Enum.IsDefined(forecast!.City));
+        Assert.All(forecast.Neighbours, c => Assert.True(Enum.IsDefined(c)));
+    }
+
     [Fact]
     public async Task ThinkingGoesToReasoningContentAndIsCounted()
     {
