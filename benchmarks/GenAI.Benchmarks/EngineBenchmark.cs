@@ -17,7 +17,9 @@ internal static class EngineBenchmark
     public static int Run(string[] args)
     {
         var options = new Options(args);
-        int promptLength = options.Int("prompt", 128), newTokens = options.Int("new-tokens", 128);
+        int promptLength = options.Int("prompt", 128), newTokens = options.Int("new-tokens", 128), trials = options.Int("arrival-trials", 3);
+        bool trace = options.String("trace", "no") == "yes";
+        string only = options.String("only", "all");
         var concurrency = new[] { 1, 4, 8, 16 };
         TorchRuntime.EnsureAvailable();
         var tokenizer = TokenizerLoader.Load(Paths.Gpt2TokenizerFolder);
@@ -27,6 +29,11 @@ internal static class EngineBenchmark
         model.eval();
         using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 16, MaxSequenceLength = config.Positions, PrefixCacheBytes = 0 });
         RunConcurrent(engine, 2, promptLength, 8); // warm-up: JIT, allocator, thread pools
+        if (only == "arrivals")
+        {
+            Arrivals(engine, promptLength, trials, trace);
+            return 0;
+        }
         Console.WriteLine($"GPT-2-124M shape, F32, {promptLength}-token prompts, {newTokens} new tokens, greedy");
         Console.WriteLine($"{"N",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"ITL p50",8} {"ITL p99",8} {"wall s",7}");
         double? single = null;
@@ -37,21 +44,47 @@ internal static class EngineBenchmark
             Console.WriteLine($"{n,3} {result.TokensPerSecond,8:F1} {Percentiles.Milliseconds(result.Ttft, 50),9} {Percentiles.Milliseconds(result.Ttft, 99),9} {Percentiles.Milliseconds(result.Itl, 50),8} {Percentiles.Milliseconds(result.Itl, 99),8} {result.Wall,7:F1}" +
                               (n == 1 ? "" : $"   ({result.TokensPerSecond / single:F2}x N=1)"));
         }
-        Arrivals(engine, promptLength);
+        Arrivals(engine, promptLength, trials, trace);
         SharedPrefix(model, tokenizer);
         return 0;
     }
 
     /// <summary>
     /// One stream decodes; once it is steady, 8 prompts arrive at once. Its usual gap (median before) against its
-    /// longest gap while they are prefilled: the issue's bound is 6×.
+    /// longest gap while they are prefilled: the issue's bound is 6×. Several trials, as one preemption of the
+    /// benchmark on a shared machine is one long gap; each line shows what the engine did in the worst gap.
     /// </summary>
-    private static void Arrivals(InferenceEngine engine, int promptLength)
+    private static void Arrivals(InferenceEngine engine, int promptLength, int trials, bool trace)
     {
-        var random = new Random(7);
+        Console.WriteLine();
+        var ratios = new List<double>();
+        var ttftMedians = new List<double>();
+        for (int trial = 0; trial < trials; trial++)
+        {
+            var (usual, worst, ttfts, inWorst, longest) = ArrivalTrial(engine, promptLength, new Random(7 + trial), trace);
+            ratios.Add(worst / usual);
+            ttftMedians.Add(Percentiles.Of(ttfts, 50));
+            Console.WriteLine($"8 prompts of {promptLength} tokens arrive while one stream decodes: its usual gap {usual * 1e3:F0} ms, " +
+                              $"longest gap while they are read {worst * 1e3:F0} ms ({worst / usual:F1}x; bound 6x); " +
+                              $"their TTFT p50 {Percentiles.Milliseconds(ttfts, 50)}, p99 {Percentiles.Milliseconds(ttfts, 99)}; in the longest gap: {inWorst}; " +
+                              $"longest prefill pass {longest.Prefill * 1e3:F0} ms, longest decode step {longest.Decode * 1e3:F0} ms ({longest.Decode / usual:F1}x: above ~2x is the machine's load, not the schedule)");
+        }
+        Console.WriteLine($"arrivals over {trials} trials: longest gap / usual gap median {Percentiles.Of(ratios, 50):F1}x, worst {ratios.Max():F1}x " +
+                          $"(target <= 6x); arrivals' TTFT p50 median {Percentiles.Of(ttftMedians, 50) * 1e3:F0} ms");
+    }
+
+    private static (double Usual, double Worst, List<double> Ttfts, string InWorst, (double Prefill, double Decode) Longest) ArrivalTrial(
+        InferenceEngine engine, int promptLength, Random random, bool trace)
+    {
         List<int> Prompt(int length) => Enumerable.Range(0, length).Select(_ => random.Next(50000)).ToList();
         var stamps = new List<double>();
         var clock = Stopwatch.StartNew();
+        // What the engine thread did, stamped when each pass ended: prefill passes (prompts, tokens) and decode steps (rows).
+        var passes = new List<(double At, string What)>();
+        Action<int, int> onPrefill = (prompts, tokens) => { lock (passes) passes.Add((clock.Elapsed.TotalSeconds, $"P{prompts}x{tokens}")); };
+        Action<int> onDecode = rows => { lock (passes) passes.Add((clock.Elapsed.TotalSeconds, $"D{rows}")); };
+        engine.PrefillCompleted += onPrefill;
+        engine.StepCompleted += onDecode;
         var running = Task.Run(async () =>
         {
             var parameters = new SamplingParameters { Temperature = 0, MaxTokens = 200, IgnoreEos = true };
@@ -79,14 +112,33 @@ internal static class EngineBenchmark
         Task.WaitAll(arrivals);
         double prefilled = clock.Elapsed.TotalSeconds;
         running.Wait();
+        engine.PrefillCompleted -= onPrefill;
+        engine.StepCompleted -= onDecode;
         var gaps = stamps.Zip(stamps.Skip(1), (a, b) => (At: b, Gap: b - a)).ToList();
         var before = gaps.Where(g => g.At < arrival).Select(g => g.Gap).ToList();
         double usual = Percentiles.Of(before, 50);
-        double worst = gaps.Where(g => g.At >= arrival && g.At <= prefilled + usual).Select(g => g.Gap).DefaultIfEmpty(0).Max();
-        Console.WriteLine();
-        Console.WriteLine($"8 prompts of {promptLength} tokens arrive while one stream decodes: its usual gap {usual * 1e3:F0} ms, " +
-                          $"longest gap while they are read {worst * 1e3:F0} ms ({worst / usual:F1}x; bound 6x); " +
-                          $"their TTFT p50 {Percentiles.Milliseconds(ttfts, 50)} ms, p99 {Percentiles.Milliseconds(ttfts, 99)} ms");
+        var worst = gaps.Where(g => g.At >= arrival && g.At <= prefilled + usual).DefaultIfEmpty((At: 0.0, Gap: 0.0)).MaxBy(g => g.Gap);
+        string inWorst;
+        (double Prefill, double Decode) longest = (0, 0);
+        lock (passes)
+        {
+            // Each pass lasted from the end of the one before it (the engine thread runs them back to back while busy).
+            var window = passes.Where(p => p.At >= arrival && p.At <= prefilled).ToList();
+            for (int i = 1; i < window.Count; i++)
+            {
+                double took = window[i].At - window[i - 1].At;
+                if (window[i].What[0] == 'P') longest.Prefill = Math.Max(longest.Prefill, took);
+                else longest.Decode = Math.Max(longest.Decode, took);
+            }
+            if (trace)
+            {
+                Console.WriteLine("  timeline (pass:ms since the previous): " + string.Join(" ", window.Zip(window.Skip(1), (a, b) => $"{b.What}:{(b.At - a.At) * 1e3:F0}")));
+            }
+            double previous = worst.At - worst.Gap;
+            inWorst = string.Join(" ", passes.Where(p => p.At > previous - 0.002 && p.At <= worst.At + 0.002)
+                .Select(p => { string text = $"{p.What}:{(p.At - previous) * 1e3:F0}ms"; previous = p.At; return text; }));
+        }
+        return (usual, worst.Gap, ttfts, inWorst, longest);
     }
 
     /// <summary>

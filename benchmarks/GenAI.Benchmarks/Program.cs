@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "model" => ModelBenchmark.Run(args[1..]),
     "engine" => EngineBenchmark.Run(args[1..]),
     "load" => LoadBenchmark.Run(args[1..]),
+    "serving" => ServingBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "memory" => MemoryBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
@@ -35,7 +36,8 @@ static int Usage()
                   per constrained token. Options: --model gpt2|qwen|both (both), --new-tokens N (128), --repeats N (3)
           engine  N = 1, 4, 8, 16 concurrent greedy requests through the engine (continuous batching) on the
                   same model: aggregate tokens/s, time to first token and inter-token latency p50/p99.
-                  Options: --prompt N (128), --new-tokens N (128)
+                  Options: --prompt N (128), --new-tokens N (128), --arrival-trials N (3), --only arrivals,
+                  --trace yes (the engine's passes during each arrival trial)
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
                   fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS; RSS after
                   load and after the runs against the weights + KV cache /metrics reports.
@@ -49,6 +51,9 @@ static int Usage()
                   Options: --llama-cpp DIR (llama.cpp's build/bin; or LLAMA_CPP_BIN), --arch gpt2|llama, --threads N (2),
                   --repeats N (3), --rounds N (2: every measurement again, later), --work DIR, --keep (the files),
                   --check-only (export and greedy check, no figures)
+          serving  one greedy stream on a GPT-2-124M-shaped model (random weights, written once to a folder): batch-1
+                  decode tokens/s of the engine in this process (raw) and streamed by the server process over HTTP, and
+                  their ratio (target >= 0.95). Options: --model DIR, --prompt N (128), --new-tokens N (128), --repeats N (6)
           train   nanoGPT's CPU "baby" run on models/tiny-shakespeare/tinyshakespeare.txt (2000 iterations, ~2 min): val loss
                   at the end and mean ms/iter beside nanoGPT's (1.886, ~49 ms). Options: any training option as
                   nanoGPT names it, e.g. --max_iters 200 for a quick check, --seed 1

@@ -1,6 +1,7 @@
 using GenAI.Server.Api;
 using GenAI.Server.Hosting;
 using GenAI.Server.Observability;
+using GenAI.Training.Jobs;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
@@ -39,6 +40,9 @@ public static class ServerApp
         builder.Services.AddHostedService(s => s.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<JobStores>();
+        // Stored responses share the job store's database.
+        builder.Services.AddSingleton<IResponseStore>(s => JobStores.Connection(s.GetRequiredService<IOptions<ServerOptions>>().Value).OpenResponseStore());
+        builder.Services.AddSingleton<IAssistantOutputParsers, AssistantOutputParsers>();
         builder.Services.AddHostedService<InProcessWorker>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
@@ -47,7 +51,7 @@ public static class ServerApp
             {
                 Title = "GenAI",
                 Version = "v1",
-                Description = "OpenAI-compatible text generation: completions, chat completions, models, files, fine-tuning jobs, tokenizer, health and metrics.",
+                Description = "OpenAI-compatible text generation: completions, chat completions, responses, models, files, fine-tuning jobs, tokenizer, health and metrics.",
             });
             string xml = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
@@ -56,6 +60,11 @@ public static class ServerApp
 
         var app = builder.Build();
         app.Services.GetRequiredService<ServerMetrics>(); // subscribe to model loads before they start
+        app.Services.GetRequiredService<JobStores>().OpenSharedStore();
+        // Behind a proxy that keeps a path prefix: strip it before routing (so routing must be explicit, and after it).
+        string pathBase = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.PathBase;
+        if (pathBase.Length > 0) app.UsePathBase(pathBase);
+        app.UseRouting();
         app.UseSerilogRequestLogging(o =>
         {
             // One line per request; generation endpoints add Model, Revision, PromptTokens, CompletionTokens, TimeToFirstTokenMs.
@@ -73,12 +82,14 @@ public static class ServerApp
             };
             await ApiMiddleware.WriteAsync(http, new ApiException(http.Response.StatusCode, message, "invalid_request_error"));
         });
+        app.UsePlayground();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.DocumentTitle = "GenAI API");
 
         var v1 = app.MapGroup("/v1").WithTags("OpenAI");
         v1.MapCompletions();
         v1.MapChat();
+        v1.MapResponses();
         v1.MapModels();
         v1.MapFiles();
         v1.MapFineTuning();

@@ -33,8 +33,8 @@ static int Usage()
           options, named as nanoGPT names them: --n_layer --n_head --n_embd --block_size --batch_size
           --gradient_accumulation_steps --max_iters --learning_rate --min_lr --warmup_iters --lr_decay_iters
           --weight_decay --beta1 --beta2 --grad_clip --dropout --eval_interval --eval_iters --seed
-               dotnet run --project src/GenAI.Worker -- run --models-root DIR --data-root DIR [--worker-id ID] [--poll-seconds N] [--lease-seconds N]
-          runs fine-tuning jobs from the job store in the data root (the server's --data-root) until SIGTERM or Ctrl+C
+               dotnet run --project src/GenAI.Worker -- run --models-root DIR --data-root DIR [--job-store DB] [--worker-id ID] [--poll-seconds N] [--lease-seconds N]
+          runs fine-tuning jobs from the job store (the server's --job-store, or GenAI__JobStore; default genai.db in the data root) until SIGTERM or Ctrl+C
                dotnet run --project src/GenAI.Worker -- publish --models-root DIR --name NAME --from MODEL_DIR
           checks MODEL_DIR and publishes it as the next revision of NAME (the server hot-loads it)
         """);

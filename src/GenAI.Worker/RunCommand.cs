@@ -7,12 +7,14 @@ namespace GenAI.Worker;
 /// <summary>
 /// <c>run</c>: the fine-tuning worker process. Claims jobs from the store in the data root, trains them and publishes
 /// the models under the models root, until SIGTERM or Ctrl+C (the job in progress is checkpointed and released).
+/// The store is <c>--job-store</c>, else the environment's <c>GenAI__JobStore</c> (the server's setting, so a password
+/// need not appear on a command line), else <c>genai.db</c> in the data root.
 /// </summary>
 internal static class RunCommand
 {
     public static int Run(string[] args)
     {
-        string? modelsRoot = null, dataRoot = null, workerId = null;
+        string? modelsRoot = null, dataRoot = null, workerId = null, jobStore = Environment.GetEnvironmentVariable("GenAI__JobStore");
         double pollSeconds = 2, leaseSeconds = 30;
         foreach (var (name, value) in Arguments.Pairs(args))
         {
@@ -21,9 +23,10 @@ internal static class RunCommand
                 case "models-root": modelsRoot = value; break;
                 case "data-root": dataRoot = value; break;
                 case "worker-id": workerId = value; break;
+                case "job-store": jobStore = value; break;
                 case "poll-seconds": pollSeconds = Arguments.Seconds(name, value, 0.01, 3600); break;
                 case "lease-seconds": leaseSeconds = Arguments.Seconds(name, value, 1, 3600); break;
-                default: throw new ArgumentException($"unknown option --{name} (known: --models-root, --data-root, --worker-id, --poll-seconds, --lease-seconds)");
+                default: throw new ArgumentException($"unknown option --{name} (known: --models-root, --data-root, --job-store, --worker-id, --poll-seconds, --lease-seconds)");
             }
         }
         if (modelsRoot is null || dataRoot is null) throw new ArgumentException("--models-root DIR and --data-root DIR are required");
@@ -33,6 +36,7 @@ internal static class RunCommand
         {
             ModelsRoot = Path.GetFullPath(modelsRoot),
             DataRoot = Path.GetFullPath(dataRoot),
+            JobStore = JobStoreConnection.Parse(jobStore, dataRoot),
             PollInterval = TimeSpan.FromSeconds(pollSeconds),
             // How long a dead worker's job waits before another claims it; heartbeats renew it ten times as often.
             LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),

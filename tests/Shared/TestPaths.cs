@@ -39,10 +39,22 @@ internal static class TestPaths
     /// tool definitions, schemas and JSON outputs beyond the fixtures' 128 positions (rotary tables are computed, not
     /// learned, so the weights fit any length).
     /// </summary>
-    public static string DecoderModelWithContext(string name, int positions)
+    public static string DecoderModelWithContext(string name, int positions) =>
+        DerivedModel(DecoderModel(name), $"{name}-ctx{positions}", staging =>
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(DecoderModel(name), "config.json")))!;
+            config["max_position_embeddings"] = positions;
+            File.WriteAllText(Path.Combine(staging, "config.json"), config.ToJsonString());
+        }, "config.json");
+
+    /// <summary>
+    /// A model folder <paramref name="name"/> beside the test assembly made from <paramref name="source"/>: every file
+    /// linked except <paramref name="rewritten"/>, which <paramref name="write"/> writes into the staging folder. Made
+    /// once (staged, then moved into place, so concurrent test processes never see half a folder).
+    /// </summary>
+    public static string DerivedModel(string source, string name, Action<string> write, params string[] rewritten)
     {
-        string source = DecoderModel(name);
-        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", $"{name}-ctx{positions}");
+        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
         lock (MaterializeGate)
         {
             if (Directory.Exists(target)) return target;
@@ -52,12 +64,10 @@ internal static class TestPaths
             foreach (string file in Directory.EnumerateFiles(source))
             {
                 string fileName = Path.GetFileName(file);
-                if (fileName == "config.json") continue;
+                if (rewritten.Contains(fileName)) continue;
                 File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
             }
-            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!;
-            config["max_position_embeddings"] = positions;
-            File.WriteAllText(Path.Combine(staging, "config.json"), config.ToJsonString());
+            write(staging);
             try
             {
                 Directory.Move(staging, target);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using GenAI.Core.Models;
+using GenAI.Core.Models.Kernels;
 using GenAI.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -27,7 +28,14 @@ public sealed class InferenceEngine : IDisposable
     private readonly Device _device;
     private readonly int _textTokens;
     private readonly PrefixCache? _prefixCache;
-    private double _decodeSeconds, _prefillSecondsPerToken; // running averages that size the prefill budget
+    private double _decodeSeconds; // running average of a decode step, the unit of the prefill budget
+    // Prefill passes of at most SkinnyMatmul.MaxRows tokens run on the decode kernels, larger ones on libtorch's GEMM:
+    // two cost structures, learned apart.
+    private readonly PrefillCostModel _smallPrefills = new(), _largePrefills = new();
+    // Largest GEMM pass allowed while streams generate: libtorch's passes are the least predictable (a 58-token pass the
+    // model priced at 60 ms took 1.3 s on a loaded machine), so the size grows by doubling only while passes keep within
+    // their time, and falls back on an overrun.
+    private int _largePrefillCap = 2 * SkinnyMatmul.MaxRows;
     private int _queued;
     private ConstraintWork _constraintWork;
     private readonly Lock _constraintWorkGate = new();
@@ -137,7 +145,15 @@ public sealed class InferenceEngine : IDisposable
             // The tokenizer's index is built here, on the caller's thread, not on the engine's; and a vocabulary that
             // cannot even begin the value (a small character vocabulary without '{') is refused before anything runs.
             constraint.Json.Prepare(_tokenizer);
-            if (!constraint.IsTriggered && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
+            try
+            {
+                constraint.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidGenerationRequestException(constraint.Parameter, e.Message);
+            }
+            if (!constraint.IsTriggered && constraint.Prefix.Count == 0 && constraint.Json.Start(_tokenizer, []).AllowedTokens().IsEmpty)
             {
                 throw new InvalidGenerationRequestException(constraint.Parameter, "this model's vocabulary has no token that can begin the constrained output");
             }
@@ -238,7 +254,9 @@ public sealed class InferenceEngine : IDisposable
     {
         int start = _active.FindIndex(a => a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
         if (start < 0) return;
-        int budget = PrefillBudget();
+        bool generating = IsGenerating;
+        double room = PrefillRoom;
+        int budget = PrefillBudget(generating, room);
         var group = new List<ActiveRequest> { _active[start] };
         for (int i = start + 1; i < _active.Count && _active[i].IsPrefilling && !_active[i].IsCancelled && group.Count < MaxPrefillRequests; i++) group.Add(_active[i]);
         // The chunk length that moves the most prompt tokens within the budget, over the first k requests of the group.
@@ -285,8 +303,15 @@ public sealed class InferenceEngine : IDisposable
             PackRows();
             return;
         }
-        double perToken = watch.Elapsed.TotalSeconds / (rowCount * bestChunk);
-        _prefillSecondsPerToken = _prefillSecondsPerToken == 0 ? perToken : 0.8 * _prefillSecondsPerToken + 0.2 * perToken;
+        int padded = rowCount * bestChunk;
+        double seconds = watch.Elapsed.TotalSeconds;
+        (padded <= SkinnyMatmul.MaxRows ? _smallPrefills : _largePrefills).Add(padded, seconds);
+        if (generating && padded > SkinnyMatmul.MaxRows && room > 0)
+        {
+            _largePrefillCap = seconds <= room
+                ? Math.Max(_largePrefillCap, Math.Min(2 * padded, Options.MaxPrefillTokensPerStep))
+                : Math.Max(2 * SkinnyMatmul.MaxRows, padded / 2);
+        }
         PrefillCompleted?.Invoke(group.Count, counts.Sum());
     }
 
@@ -297,19 +322,30 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>
     /// Padded prompt tokens one prefill pass may take. With nothing generating, the configured maximum; otherwise as
-    /// many as fit in a few decode steps' time, so a running stream's next token waits at most a few of its usual gaps.
+    /// many as the learned cost of a pass fits in (<see cref="EngineOptions.PrefillLatencyFactor"/> − 1) decode steps'
+    /// time, so a running stream's next token waits at most a few of its usual gaps. A large pass (libtorch's GEMM) is
+    /// taken when it fits by a model fitted on passes of different sizes (and within <see cref="_largePrefillCap"/>), else a
+    /// small one on the decode kernels, at least a few tokens so prompts keep moving.
     /// </summary>
-    private int PrefillBudget()
+    private int PrefillBudget(bool generating, double room)
     {
         int maximum = Options.MaxPrefillTokensPerStep;
-        bool generating = _active.Any(a => !a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
         if (!generating) return maximum;
-        if (_decodeSeconds == 0 || _prefillSecondsPerToken == 0) return Math.Min(maximum, MinPrefillTokens * 4);
-        double room = (Options.PrefillLatencyFactor - 1) * _decodeSeconds;
-        return Math.Clamp((int)(room / _prefillSecondsPerToken), MinPrefillTokens, maximum);
+        int small = Math.Min(maximum, SkinnyMatmul.MaxRows);
+        if (_decodeSeconds == 0 || !_smallPrefills.IsKnown) return Math.Min(small, StartingPrefillTokens);
+        if (maximum > small && _largePrefills.HasSpread && _largePrefills.TokensWithin(room) is var large && large > small)
+        {
+            return Math.Min(Math.Min(large, _largePrefillCap), maximum);
+        }
+        return Math.Clamp(_smallPrefills.TokensWithin(room), Math.Min(small, MinPrefillTokens), small);
     }
 
-    private const int MinPrefillTokens = 16;
+    private const int MinPrefillTokens = 4, StartingPrefillTokens = 8;
+
+    private bool IsGenerating => _active.Any(a => !a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
+
+    /// <summary>Seconds a prefill pass may take while streams generate: (factor − 1) decode steps.</summary>
+    private double PrefillRoom => (Options.PrefillLatencyFactor - 1) * _decodeSeconds;
 
     /// <summary>The prompt is in the cache: fill the request's other rows, choose its first token, keep the prompt.</summary>
     private void BeginGenerating(ActiveRequest active, Tensor lastLogits)

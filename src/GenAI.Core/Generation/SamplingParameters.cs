@@ -75,6 +75,13 @@ public sealed record SamplingParameters
     /// </summary>
     public OutputConstraint? Constraint { get; init; }
 
+    /// <summary>
+    /// Special tokens written into the output text as these strings (vLLM's <c>skip_special_tokens: false</c>, for the
+    /// few a tool-call parser reads: Llama's <c>&lt;|python_tag|&gt;</c>, Mistral's <c>[TOOL_CALLS]</c>); other special
+    /// tokens bring no text, as always.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> SpecialTokenText { get; init; } = new Dictionary<int, string>();
+
     /// <summary>Most alternatives <see cref="LogProbs"/> may ask for.</summary>
     public const int MaxLogProbs = 20;
 
@@ -120,6 +127,10 @@ public sealed record SamplingParameters
         foreach (int token in StopTokenIds)
         {
             if (token < 0 || token >= vocabSize) throw new InvalidGenerationRequestException("stop_token_ids", $"stop_token_ids names token {token}, outside this model's vocabulary [0, {vocabSize})");
+        }
+        foreach (int token in SpecialTokenText.Keys)
+        {
+            if (token < 0 || token >= vocabSize) throw new InvalidGenerationRequestException("special_token_text", $"special token {token} is outside this model's vocabulary [0, {vocabSize})");
         }
         if (LogProbs is < 0 or > MaxLogProbs) throw new InvalidGenerationRequestException("logprobs", $"logprobs must be between 0 and {MaxLogProbs}, not {LogProbs}");
         if (NumBeams < 1) throw new InvalidGenerationRequestException("num_beams", $"num_beams must be at least 1, not {NumBeams}");

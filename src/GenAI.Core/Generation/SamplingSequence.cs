@@ -40,7 +40,7 @@ internal sealed class SamplingSequence : ActiveRequest
     {
         int token;
         TokenLogProb? logProb = null;
-        var constrained = _constraint?.State;
+        var constrained = _constraint?.Rule;
         int? batchArgmax = UsesBatchArgmax && argmax is not null ? (int)argmax[FirstRow] : null;
         // A constrained greedy row takes the batch's argmax when its grammar allows it: then it is the masked argmax too.
         long started = constrained is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
@@ -53,7 +53,7 @@ internal sealed class SamplingSequence : ActiveRequest
         {
             using var scope = NewDisposeScope();
             var row = logits[0];
-            var penalized = Pipeline.ApplyPenalties(row, _sequence, _outputCounts, GeneratedTokens, endRequired: constrained?.IsComplete == true);
+            var penalized = Pipeline.ApplyPenalties(row, _sequence, _outputCounts, GeneratedTokens, endRequired: constrained?.OnlyEnd == true);
             if (constrained is null)
             {
                 token = Pipeline.Choose(penalized);
@@ -81,14 +81,15 @@ internal sealed class SamplingSequence : ActiveRequest
             return null;
         }
 
-        string text = _stops.Append(_detokenizer.Push(token));
+        string piece = Parameters.SpecialTokenText.TryGetValue(token, out string? marker) ? _detokenizer.Flush() + marker : _detokenizer.Push(token);
+        string text = _stops.Append(piece);
         if (_stops.Stopped)
         {
             Finish(token, logProb, text, FinishReason.Stop);
         }
-        else if (_constraint is { IsWholeOutput: true, State: { IsComplete: true } state } && state.EndTokens.Count == 0)
+        else if (_constraint is { MustEnd: true } && EndTokens.Count == 0)
         {
-            // The value is complete and nothing may follow it (ignore_eos without stop token ids): the output ends here.
+            // The constraint is complete and nothing may follow it (ignore_eos without stop token ids): the output ends here.
             Finish(token, logProb, text + _stops.Append(_detokenizer.Flush()) + _stops.Flush(), FinishReason.Stop);
         }
         else if (GeneratedTokens >= Parameters.MaxTokens)
@@ -108,7 +109,7 @@ internal sealed class SamplingSequence : ActiveRequest
     /// row is then masked to the allowed tokens (<see cref="LogitsPipeline.ApplyMask"/>, which also gives the greedy
     /// token) and a sampled request samples from it. False when no token is allowed.
     /// </summary>
-    private bool ChooseConstrained(JsonConstraintState state, Tensor row, int? refusedArgmax, ref Tensor penalized, out int token, ref long samplerTicks)
+    private bool ChooseConstrained(ITokenRule state, Tensor row, int? refusedArgmax, ref Tensor penalized, out int token, ref long samplerTicks)
     {
         bool greedy = Parameters.IsGreedy;
         long start;

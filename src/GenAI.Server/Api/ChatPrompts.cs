@@ -125,31 +125,7 @@ public static class ChatPrompts
         return result;
     }
 
-    private static JsonArray? Tools(JsonElement? tools)
-    {
-        if (tools is not { } t || t.ValueKind == JsonValueKind.Null) return null;
-        if (t.ValueKind != JsonValueKind.Array) throw ApiException.Invalid("tools must be a list of {\"type\": \"function\", \"function\": {...}}", "tools");
-        int i = 0;
-        foreach (var tool in t.EnumerateArray())
-        {
-            string field = $"tools[{i++}]";
-            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            {
-                throw ApiException.Invalid($"{field} must be an object with a type", field);
-            }
-            if (type.GetString() != "function") throw ApiException.Invalid($"{field}.type must be \"function\", not \"{type.GetString()}\"", $"{field}.type");
-            if (!tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
-                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString()!.Length == 0)
-            {
-                throw ApiException.Invalid($"{field}.function must be an object with a non-empty name", $"{field}.function");
-            }
-            if (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
-            {
-                throw ApiException.Invalid($"{field}.function.parameters must be a JSON Schema object", $"{field}.function.parameters");
-            }
-        }
-        return JsonArray.Create(t.Clone());
-    }
+    private static JsonArray? Tools(JsonElement? tools) => ChatToolRequest.ParseTools(tools).Array;
 
     private static JsonObject? Kwargs(JsonElement? kwargs)
     {

@@ -212,8 +212,21 @@ public sealed class ChatCompletionRequest : SamplingFields, IChatPromptFields
     /// <summary>The conversation so far.</summary>
     public List<ChatMessage>? Messages { get; set; }
 
-    /// <summary>Tools the model may call, passed to its chat template (function type, JSON Schema parameters).</summary>
+    /// <summary>
+    /// Tools the model may call: <c>{"type": "function", "function": {"name", "description", "parameters"}}</c>, passed to
+    /// its chat template; parameters are a JSON Schema (what response_format's json_schema supports).
+    /// </summary>
     public JsonElement? Tools { get; set; }
+
+    /// <summary>
+    /// <c>"none"</c>, <c>"auto"</c> (the default with tools: the model decides, and a call it opens in its family's syntax
+    /// is constrained to a valid one), <c>"required"</c> (the answer is one or more calls, by constrained decoding) or
+    /// <c>{"type": "function", "function": {"name": ...}}</c> (a call of that function).
+    /// </summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>Whether one answer may hold several calls (default true).</summary>
+    public bool? ParallelToolCalls { get; set; }
 
     /// <summary>Extra variables for the model's chat template (vLLM's name), e.g. <c>{"enable_thinking": false}</c>.</summary>
     public JsonElement? ChatTemplateKwargs { get; set; }
@@ -240,10 +253,23 @@ public static class FinishReasons
         GenAI.Core.Generation.FinishReason.Length => "length",
         _ => null,
     };
+
+    /// <summary>Chat's finish_reason: <c>tool_calls</c> when the answer called tools and ended by itself.</summary>
+    public static string? ToApi(this GenAI.Core.Generation.FinishReason? finish, bool calledTools) =>
+        calledTools && finish == GenAI.Core.Generation.FinishReason.Stop ? "tool_calls" : finish.ToApi();
 }
 
 /// <summary>Token counts.</summary>
-public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens)
+{
+    /// <summary>Chat: the completion tokens that were the model's reasoning (its think block).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CompletionTokensDetails? CompletionTokensDetails { get; init; }
+}
+
+/// <summary>A breakdown of completion tokens.</summary>
+/// <param name="ReasoningTokens">Tokens of the think block (its tags included).</param>
+public sealed record CompletionTokensDetails(int ReasoningTokens);
 
 /// <summary>Legacy completions log-probs.</summary>
 public sealed record CompletionLogprobs(List<string> Tokens, List<float> TokenLogprobs, List<Dictionary<string, float>> TopLogprobs, List<int> TextOffset);
@@ -267,7 +293,31 @@ public sealed record CompletionResponse(string Id, string Object, long Created, 
 /// <summary>An assistant message or a streamed delta.</summary>
 public sealed record ChatMessageOut(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content)
+{
+    /// <summary>A reasoning model's thinking (vLLM's and DeepSeek's field), apart from the answer in content.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReasoningContent { get; init; }
+
+    /// <summary>The functions the assistant calls (in a stream: the calls' pieces, by index).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<ChatToolCallOut>? ToolCalls { get; init; }
+}
+
+/// <summary>
+/// A tool call (<c>{"id", "type": "function", "function": {"name", "arguments"}}</c>, arguments a JSON string); in a
+/// stream the first piece of a call carries its index, id, type and name, later pieces the index and argument text.
+/// </summary>
+public sealed record ChatToolCallOut(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type,
+    ChatFunctionCallOut Function);
+
+/// <summary>The function of a tool call.</summary>
+public sealed record ChatFunctionCallOut(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name,
+    string Arguments);
 
 /// <summary>One token's log-prob in chat format.</summary>
 public sealed record ChatTokenLogprob(string Token, float Logprob, int[] Bytes, List<ChatTopLogprob> TopLogprobs);

@@ -88,17 +88,16 @@ public sealed class GenerationRun : IAsyncDisposable
         return run;
     }
 
-    /// <summary>Every event of every choice, in the order they are produced.</summary>
+    /// <summary>
+    /// Every event of every choice, in the order they are produced. A single engine stream (one choice, or beam search)
+    /// is read directly: its events arrive on the thread the engine's write woke, with no pump and no second channel.
+    /// </summary>
     public async IAsyncEnumerable<ChoiceEvent> ReadAllAsync()
     {
-        var merged = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var pumps = _streams.Select(s => Task.Run(async () =>
-        {
-            await foreach (var e in s.Stream.ConfigureAwait(false)) merged.Writer.TryWrite(new ChoiceEvent(s.FirstChoice + e.Index, e));
-        })).ToList();
-        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
-
-        await foreach (var item in merged.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        var source = _streams.Count == 1 ? Single(_streams[0].FirstChoice, _streams[0].Stream) : Merged();
+        var ttft = _metrics.TimeToFirstToken.WithLabels(_model.Id);
+        var interTokenLatency = _metrics.InterTokenLatency.WithLabels(_model.Id);
+        await foreach (var item in source.ConfigureAwait(false))
         {
             if (item.Event.TokenId is not null)
             {
@@ -106,17 +105,33 @@ public sealed class GenerationRun : IAsyncDisposable
                 if (TimeToFirstToken is null)
                 {
                     TimeToFirstToken = now;
-                    _metrics.TimeToFirstToken.WithLabels(_model.Id).Observe(now);
+                    ttft.Observe(now);
                 }
                 else if (_lastTokenAt is double last)
                 {
-                    _metrics.InterTokenLatency.WithLabels(_model.Id).Observe(now - last);
+                    interTokenLatency.Observe(now - last);
                 }
                 _lastTokenAt = now;
             }
             if (item.Event.CompletionTokens is int count) CompletionTokens += count;
             yield return item;
         }
+    }
+
+    private static async IAsyncEnumerable<ChoiceEvent> Single(int firstChoice, IAsyncEnumerable<GenerationEvent> stream)
+    {
+        await foreach (var e in stream.ConfigureAwait(false)) yield return new ChoiceEvent(firstChoice + e.Index, e);
+    }
+
+    private IAsyncEnumerable<ChoiceEvent> Merged()
+    {
+        var merged = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = _streams.Select(s => Task.Run(async () =>
+        {
+            await foreach (var e in s.Stream.ConfigureAwait(false)) merged.Writer.TryWrite(new ChoiceEvent(s.FirstChoice + e.Index, e));
+        })).ToList();
+        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        return merged.Reader.ReadAllAsync(CancellationToken.None);
     }
 
     private static T Translate<T>(Func<T> action)

@@ -5,7 +5,8 @@ namespace GenAI.Server.Api;
 /// <summary>
 /// The streamed form of a generation response, shared by completions and chat: opening chunks, one chunk per
 /// event that has something to say, the usage chunk when asked, a final error event if generation fails after the
-/// stream began, then <c>data: [DONE]</c>.
+/// stream began, then <c>data: [DONE]</c>. One stream's events reach this loop on the thread that the engine's write
+/// woke, with no further hop (see <see cref="GenerationRun.ReadAllAsync"/>).
 /// </summary>
 public static class GenerationStreaming
 {
@@ -16,10 +17,16 @@ public static class GenerationStreaming
         await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(options.KeepAliveSeconds), cancellation);
         try
         {
-            foreach (var chunk in opening) await sse.WriteAsync(chunk, cancellation);
-            await foreach (var item in run.ReadAllAsync())
+            foreach (var chunk in opening) await sse.WriteAsync(chunk, flush: false, cancellation);
+            // Events are flushed when the next one is not ready yet: one write to the socket per engine step, however
+            // many events the step produced (n choices, beams), and none while the engine thread is still filling them.
+            await using var items = run.ReadAllAsync().GetAsyncEnumerator();
+            while (true)
             {
-                if (chunkFor(item) is { } chunk) await sse.WriteAsync(chunk, cancellation);
+                var next = items.MoveNextAsync();
+                if (!next.IsCompleted) await sse.FlushAsync(cancellation);
+                if (!await next) break;
+                if (chunkFor(items.Current) is { } chunk) await sse.WriteAsync(chunk, flush: false, cancellation);
             }
             if (usageChunk is not null) await sse.WriteAsync(usageChunk(run.Usage), cancellation);
         }

@@ -58,35 +58,41 @@ public static partial class SamplingMapper
     /// (<see cref="JsonConstraintCache.Shared"/>); an invalid or unsupported schema is a 400 whose message names the
     /// keyword and its path (<c>response_format.json_schema.schema.properties.age: keyword 'multipleOf' is not supported</c>).
     /// </summary>
-    public static OutputConstraint? Constraint(ResponseFormat? format)
+    public static OutputConstraint? Constraint(ResponseFormat? format) => Constraint(format, "response_format", "response_format.json_schema");
+
+    /// <summary>
+    /// The constraint of an output format found at <paramref name="field"/> of the request, whose name and schema are
+    /// at <paramref name="schemaField"/> (chat nests them in <c>json_schema</c>; the Responses API's <c>text.format</c>
+    /// has them flat): errors name these paths, and the engine's errors name <paramref name="field"/>.
+    /// </summary>
+    public static OutputConstraint? Constraint(ResponseFormat? format, string field, string schemaField)
     {
-        const string Field = "response_format";
         if (format is null) return null;
         switch (format.Type)
         {
             case null:
-                throw ApiException.Invalid("response_format.type is required: text, json_object or json_schema", Field);
+                throw ApiException.Invalid($"{field}.type is required: text, json_object or json_schema", field);
             case "text":
                 return null;
             case "json_object":
-                return new OutputConstraint(JsonConstraintCache.Shared.AnyObject());
+                return new OutputConstraint(JsonConstraintCache.Shared.AnyObject()) { Parameter = field };
             case "json_schema":
-                if (format.JsonSchema is not { } jsonSchema) throw ApiException.Invalid("response_format.json_schema is required when type is json_schema", Field);
+                if (format.JsonSchema is not { } jsonSchema) throw ApiException.Invalid($"{schemaField} is required when type is json_schema", field);
                 if (jsonSchema.Name is { } name && !SchemaName().IsMatch(name))
                 {
-                    throw ApiException.Invalid("response_format.json_schema.name must be 1 to 64 letters, digits, '_' or '-'", Field);
+                    throw ApiException.Invalid($"{schemaField}.name must be 1 to 64 letters, digits, '_' or '-'", field);
                 }
-                if (jsonSchema.Schema is not { ValueKind: not JsonValueKind.Null } schema) throw ApiException.Invalid("response_format.json_schema.schema is required", Field);
+                if (jsonSchema.Schema is not { ValueKind: not JsonValueKind.Null } schema) throw ApiException.Invalid($"{schemaField}.schema is required", field);
                 try
                 {
-                    return new OutputConstraint(JsonConstraintCache.Shared.FromSchema(schema, "response_format.json_schema.schema"));
+                    return new OutputConstraint(JsonConstraintCache.Shared.FromSchema(schema, $"{schemaField}.schema")) { Parameter = field };
                 }
                 catch (JsonSchemaException e)
                 {
-                    throw ApiException.Invalid(e.Message, Field);
+                    throw ApiException.Invalid(e.Message, field);
                 }
             default:
-                throw ApiException.Invalid($"response_format.type must be text, json_object or json_schema, not '{format.Type}'", Field);
+                throw ApiException.Invalid($"{field}.type must be text, json_object or json_schema, not '{format.Type}'", field);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -14,6 +15,7 @@ public sealed class ServerSentEvents : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _keepAlive;
+    private readonly Utf8JsonWriter _json = new(Stream.Null, new JsonWriterOptions { Encoder = JsonBody.Options.Encoder }); // reset onto the body per event
     private long _lastWrite = Environment.TickCount64;
 
     private ServerSentEvents(HttpResponse response, TimeSpan keepAlive)
@@ -32,12 +34,56 @@ public sealed class ServerSentEvents : IAsyncDisposable
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        await response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+        await response.BodyWriter.FlushAsync(cancellation).ConfigureAwait(false);
         return new ServerSentEvents(response, keepAlive);
     }
 
-    public Task WriteAsync<T>(T chunk, CancellationToken cancellation) =>
-        WriteRawAsync("data: " + JsonSerializer.Serialize(chunk, JsonBody.Options) + "\n\n", cancellation);
+    public Task WriteAsync<T>(T chunk, CancellationToken cancellation) => WriteAsync(chunk, flush: true, cancellation);
+
+    /// <summary>
+    /// Writes one <c>data:</c> event, serialized straight into the response's pipe (no string, no byte array); with
+    /// <paramref name="flush"/> false it stays buffered until the next flush, so a streaming loop can send everything
+    /// one engine step produced in one write to the socket.
+    /// </summary>
+    public async Task WriteAsync<T>(T chunk, bool flush, CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var body = _response.BodyWriter;
+            body.Write("data: "u8);
+            _json.Reset(body);
+            JsonSerializer.Serialize(_json, chunk, JsonBody.Options);
+            _json.Flush(); // commits the JSON to the pipe before the event's end is written after it
+            body.Write("\n\n"u8);
+            if (flush) await FlushLockedAsync(cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends the events written so far.</summary>
+    public async Task FlushAsync(CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await FlushLockedAsync(cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A named event, as the Responses API sends them (and without a closing <c>[DONE]</c>): <c>event: {name}</c>, then
+    /// its data as the JSON of <paramref name="data"/>'s runtime type.
+    /// </summary>
+    public Task WriteEventAsync(string name, object data, CancellationToken cancellation) =>
+        WriteRawAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), JsonBody.Options)}\n\n", cancellation);
 
     public Task DoneAsync(CancellationToken cancellation) => WriteRawAsync("data: [DONE]\n\n", cancellation);
 
@@ -46,14 +92,19 @@ public sealed class ServerSentEvents : IAsyncDisposable
         await _gate.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            await _response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellation).ConfigureAwait(false);
-            await _response.Body.FlushAsync(cancellation).ConfigureAwait(false);
-            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+            _response.BodyWriter.Write(Encoding.UTF8.GetBytes(text));
+            await FlushLockedAsync(cancellation).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async ValueTask FlushLockedAsync(CancellationToken cancellation)
+    {
+        await _response.BodyWriter.FlushAsync(cancellation).ConfigureAwait(false);
+        Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
     }
 
     private async Task KeepAliveLoop()
@@ -80,5 +131,7 @@ public sealed class ServerSentEvents : IAsyncDisposable
         await _keepAlive.ConfigureAwait(false);
         _stop.Dispose();
         _gate.Dispose();
+        _json.Reset(Stream.Null); // detached from the response first: disposing must not write to a finished body
+        await _json.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -18,8 +18,10 @@ public static class CommandLine
         ["--api-key"] = "ApiKeys",
         ["--json-logs"] = "JsonLogs",
         ["--data-root"] = "DataRoot",
+        ["--job-store"] = "JobStore",
         ["--max-upload-bytes"] = "MaxUploadBytes",
         ["--in-process-worker"] = "InProcessWorker",
+        ["--path-base"] = "PathBase",
     };
 
     /// <summary>

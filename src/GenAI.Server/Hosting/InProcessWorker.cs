@@ -19,6 +19,7 @@ public sealed class InProcessWorker(IOptions<ServerOptions> options, ILogger<InP
         {
             DataRoot = ServerPaths.Resolve(o.DataRoot),
             ModelsRoot = ServerPaths.Resolve(o.ModelsRoot),
+            JobStore = JobStores.Connection(o),
             WorkerId = $"server-{Environment.MachineName}-{Environment.ProcessId}",
         }, new LoggerWriter(logger));
         // Off the start-up path: the loop's first store access must not delay the server's start.

@@ -86,11 +86,25 @@ public sealed class ServerOptions
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// URL path prefix the server answers under when a reverse proxy forwards <c>/PREFIX/...</c> unchanged (<c>--path-base</c>,
+    /// e.g. <c>/genai</c>); requests without it are served as before. A proxy that strips the prefix needs nothing here.
+    /// </summary>
+    [RegularExpression("^(/[A-Za-z0-9._~-]+)*$", ErrorMessage = "PathBase must be empty or /segment[/segment...] of letters, digits, '.', '_', '~' and '-'")]
+    public string PathBase { get; set; } = "";
+
     /// <summary>Logs as JSON lines instead of text.</summary>
     public bool JsonLogs { get; set; }
 
     /// <summary>Folder of the job store (<c>genai.db</c>), uploaded files and job checkpoints (<c>--data-root</c>).</summary>
     public string DataRoot { get; set; } = "data";
+
+    /// <summary>
+    /// The job store's database (<c>--job-store</c>): empty for <c>genai.db</c> in <see cref="DataRoot"/>; a
+    /// <c>postgres://user:password@host:5432/db</c> URL or <c>Host=...;Database=...</c> for PostgreSQL (many replicas and
+    /// workers sharing one store); any other value is a SQLite file's path.
+    /// </summary>
+    public string? JobStore { get; set; }
 
     /// <summary>Largest uploaded training file in bytes (413 above it).</summary>
     [Range(1024, 1L << 40)]

@@ -10,9 +10,9 @@ public sealed class FileTooLargeException(long limit) : Exception($"the file exc
 
 /// <summary>
 /// Uploaded files: content under <c>&lt;data root&gt;/files/</c> (written aside, flushed, then renamed into place) and
-/// a row in the <see cref="JobStore"/>. Only content the training data reader accepts is kept.
+/// a row in the <see cref="IJobStore"/>. Only content the training data reader accepts is kept.
 /// </summary>
-public sealed class FileStore(JobStore store)
+public sealed class FileStore(IJobStore store)
 {
     /// <summary>The one purpose we accept (OpenAI's spelling).</summary>
     public const string FineTunePurpose = "fine-tune";

@@ -23,7 +23,7 @@ public enum JobOutcome
 /// (resuming from <c>&lt;data root&gt;/jobs/&lt;id&gt;/checkpoint</c>), publishes the model and records every stage as
 /// a job event. The caller holds the lease and renews it meanwhile.
 /// </summary>
-public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
+public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log)
 {
     /// <summary>
     /// The published name of a job's model: <c>{base}-ft[-{suffix}]-{8 chars of the id}</c>, chars [A-Za-z0-9._-] only
@@ -102,7 +102,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
             CheckpointInterval = plan.CheckpointInterval,
             Progress = progress,
             Cancellation = cancellation,
-            MayWriteCheckpoint = () => OwnsLease(job.Id, owner),
+            MayWriteCheckpoint = () => store.HoldsLease(job.Id, owner),
         });
 
         CopyMissingFiles(job.ModelFolder, output);
@@ -154,7 +154,7 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
         }
     }
 
-    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="JobStore.DeleteWorkFolder"/>).</summary>
+    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="IJobStore.DeleteWorkFolder"/>).</summary>
     public void DeleteWorkFolder(string jobId) => store.DeleteWorkFolder(jobId);
 
     private static TokenDataset Tokenize(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
@@ -199,10 +199,6 @@ public sealed class JobRunner(JobStore store, string modelsRoot, TextWriter log)
             + (data.TryGetValue("valid_loss", out var v) ? string.Create(CultureInfo.InvariantCulture, $", validation loss={v}") : "");
         store.AddEvent(jobId, "info", message, "metrics", data);
     }
-
-    /// <summary>True while <paramref name="owner"/> holds a live lease on the job (checked before each checkpoint write).</summary>
-    private bool OwnsLease(string jobId, string owner) =>
-        store.GetJob(jobId) is { } current && current.LeaseOwner == owner && current.LeaseExpiresAt > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Generation defaults, which the trainer does not write either.</summary>
     private const string GenerationConfigFile = "generation_config.json";

@@ -3,8 +3,10 @@ namespace GenAI.Training.Jobs;
 /// <summary>Settings of a <see cref="JobWorker"/>.</summary>
 public sealed record JobWorkerOptions
 {
-    /// <summary>Holds the job store, uploaded files and job checkpoints.</summary>
+    /// <summary>Holds uploaded files, job checkpoints and (by default) the SQLite job store; shared by every worker and replica.</summary>
     public required string DataRoot { get; init; }
+    /// <summary>The job store's database (<see cref="JobStoreConnection.Parse"/>); null: the SQLite file in <see cref="DataRoot"/>.</summary>
+    public JobStoreConnection? JobStore { get; init; }
     /// <summary>Where fine-tuned models are published.</summary>
     public required string ModelsRoot { get; init; }
     /// <summary>This worker's lease owner id (unique per process).</summary>
@@ -24,7 +26,7 @@ public sealed record JobWorkerOptions
 /// </summary>
 public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDisposable
 {
-    private JobStore? _store;
+    private IJobStore? _store;
 
     /// <summary>This worker's settings.</summary>
     public JobWorkerOptions Options => options;
@@ -32,7 +34,7 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
     /// <summary>Runs until <paramref name="stopping"/>; a job in progress is checkpointed and released first.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        log.WriteLine($"worker {options.WorkerId}: watching {Path.GetFullPath(options.DataRoot)} for fine-tuning jobs");
+        log.WriteLine($"worker {options.WorkerId}: watching {Connection} for fine-tuning jobs");
         while (!stopping.IsCancellationRequested)
         {
             bool worked;
@@ -63,8 +65,8 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
     public async Task<bool> RunOnceAsync(CancellationToken stopping)
     {
         // The server creates the store with the first upload; until then there is nothing to do (and nothing to create).
-        if (_store is null && !JobStore.Exists(options.DataRoot)) return false;
-        var store = _store ??= new JobStore(options.DataRoot);
+        if (_store is null && !Connection.StoreExists) return false;
+        var store = _store ??= Connection.OpenJobStore(options.DataRoot);
         var job = store.TryClaim(options.WorkerId, options.LeaseDuration);
         if (job is null) return false;
         log.WriteLine($"worker {options.WorkerId}: claimed {job.Id} ({job.Status}) on {job.Model}");
@@ -109,7 +111,7 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
         return true;
     }
 
-    private bool? Renew(JobStore store, string jobId)
+    private bool? Renew(IJobStore store, string jobId)
     {
         try
         {
@@ -123,12 +125,14 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
         }
     }
 
-    private void Cancelled(JobStore store, string jobId)
+    private void Cancelled(IJobStore store, string jobId)
     {
         if (!store.MarkCancelled(jobId, options.WorkerId)) return;
         store.AddEvent(jobId, "info", "Job cancelled");
         new JobRunner(store, options.ModelsRoot, log).DeleteWorkFolder(jobId);
     }
+
+    private JobStoreConnection Connection => options.JobStore ?? JobStoreConnection.Default(options.DataRoot);
 
     /// <inheritdoc />
     public void Dispose() => _store?.Dispose();

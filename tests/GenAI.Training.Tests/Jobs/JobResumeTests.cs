@@ -22,7 +22,7 @@ public sealed class JobResumeTests : IDisposable
     [Fact]
     public async Task AKilledWorkersJobIsClaimedAgainAndResumesFromItsLastCheckpoint()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = new SqliteJobStore(DataRoot);
         var file = await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(JobWorkerTests.TrainingText)), "hamlet.txt",
             FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
         var job = store.CreateJob(JobStoreTests.NewJob(TestPaths.Gpt2Tiny,

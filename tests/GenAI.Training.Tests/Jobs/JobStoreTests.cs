@@ -2,9 +2,17 @@ using GenAI.Training.Jobs;
 
 namespace GenAI.Training.Tests.Jobs;
 
-public sealed class JobStoreTests : IDisposable
+/// <summary>
+/// The job store's behaviour, run once per implementation (<see cref="SqliteJobStoreTests"/>,
+/// <see cref="PostgresJobStoreTests"/>): each test opens stores through <see cref="Open"/>, every call a new instance
+/// on the same database, as separate processes would be.
+/// </summary>
+public abstract class JobStoreTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "genai-jobs-" + Guid.NewGuid().ToString("N"));
+    protected readonly string _root = Path.Combine(Path.GetTempPath(), "genai-jobs-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>A new store instance on this test's database (files under <see cref="_root"/>).</summary>
+    protected abstract IJobStore Open();
 
     internal static JobRecord NewJob(string? modelFolder = null, JobHyperparameters? hyperparameters = null) => new()
     {
@@ -18,10 +26,10 @@ public sealed class JobStoreTests : IDisposable
         Status = JobStatus.ValidatingFiles,
     };
 
-    [Fact]
+    [SkippableFact]
     public void ALeaseIsExclusiveUntilItRunsOutThenAnotherWorkerReclaimsTheJob()
     {
-        using var store = new JobStore(_root);
+        using var store = Open();
         var created = store.CreateJob(NewJob());
         var lease = TimeSpan.FromMilliseconds(300);
 
@@ -29,6 +37,8 @@ public sealed class JobStoreTests : IDisposable
         Assert.Equal(created.Id, claimed?.Id);
         Assert.Equal("worker-a", claimed?.LeaseOwner);
         Assert.Null(store.TryClaim("worker-b", lease)); // held
+        Assert.True(store.HoldsLease(created.Id, "worker-a"));
+        Assert.False(store.HoldsLease(created.Id, "worker-b"));
         Assert.False(store.RenewLease(created.Id, "worker-a", lease)); // held, no cancel asked
         Assert.True(store.SetStatus(created.Id, "worker-a", JobStatus.Running));
 
@@ -37,6 +47,7 @@ public sealed class JobStoreTests : IDisposable
         Assert.Equal(created.Id, reclaimed?.Id);
         Assert.Equal(JobStatus.Running, reclaimed?.Status); // the new owner sees it was running: it resumes
         Assert.Null(store.RenewLease(created.Id, "worker-a", lease)); // the old owner learns it lost the job
+        Assert.False(store.HoldsLease(created.Id, "worker-a")); // and writes no more checkpoints
         Assert.False(store.Succeed(created.Id, "worker-a", "stale"));
         Assert.True(store.Succeed(created.Id, "worker-b", "gpt2-tiny-ft-x"));
 
@@ -47,11 +58,11 @@ public sealed class JobStoreTests : IDisposable
         Assert.Null(store.TryClaim("worker-c", lease)); // finished jobs are never claimed
     }
 
-    [Fact]
+    [SkippableFact]
     public void TwoConnectionsLikeTwoProcessesSeeOneState()
     {
-        using var server = new JobStore(_root);
-        using var worker = new JobStore(_root);
+        using var server = Open();
+        using var worker = Open();
         var job = server.CreateJob(NewJob());
         var claimed = worker.TryClaim("w", TimeSpan.FromSeconds(30));
         Assert.Equal(job.Id, claimed?.Id);
@@ -74,10 +85,10 @@ public sealed class JobStoreTests : IDisposable
         Assert.Equal("""{"step":3,"train_loss":1.5}""", latest.Data);
     }
 
-    [Fact]
+    [SkippableFact]
     public void AJobNoWorkerHoldsIsCancelledAtOnce()
     {
-        using var store = new JobStore(_root);
+        using var store = Open();
         var job = store.CreateJob(NewJob());
         var cancelled = store.RequestCancel(job.Id)!;
         Assert.Equal(JobStatus.Cancelled, cancelled.Status);
@@ -87,10 +98,10 @@ public sealed class JobStoreTests : IDisposable
         Assert.Null(store.RequestCancel("ftjob-missing"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void ListsAreNewestFirstWithAnAfterCursor()
     {
-        using var store = new JobStore(_root);
+        using var store = Open();
         var ids = Enumerable.Range(0, 5).Select(_ => store.CreateJob(NewJob()).Id).ToList();
         var (first, more) = store.ListJobs(null, 2);
         Assert.Equal([ids[4], ids[3]], first.Select(j => j.Id));
@@ -106,28 +117,114 @@ public sealed class JobStoreTests : IDisposable
         Assert.Equal(["event 1", "event 2"], store.EventsSince(ids[0], store.EventsSince(ids[0], 0)[0].Sequence).Select(e => e.Message));
     }
 
-    [Fact]
-    public void AutoHyperparametersAreResolvedFromTheData()
+    [SkippableFact]
+    public void FilesAreRecordedListedNewestFirstAndForgotten()
     {
-        var plan = FineTuningPlan.Resolve(new JobHyperparameters(), trainTokens: 9000, validationTokens: 1000, contextLength: 128);
-        Assert.Equal(128, plan.BlockSize); // the model's context, below the 256 cap
-        Assert.Equal(FineTuningPlan.AutoEpochs, plan.NEpochs);
-        Assert.Equal(7, plan.BatchSize); // 70 windows / 10
-        Assert.Equal((int)Math.Ceiling(3.0 * 9000 / (7 * 128)), plan.Steps);
-        Assert.Equal(FineTuningPlan.BaseLearningRate, plan.LearningRate);
-
-        var capped = FineTuningPlan.Resolve(new JobHyperparameters { NEpochs = 2, BatchSize = 2, LearningRateMultiplier = 0.5, MaxSteps = 5 }, 9000, 1000, 1024);
-        Assert.Equal((2, 2, 5, 256), (capped.NEpochs, capped.BatchSize, capped.Steps, capped.BlockSize));
-        Assert.Equal(5e-5, capped.LearningRate, 12);
-        Assert.Equal(5, capped.ToTrainingOptions(1).MaxIters);
-
-        Assert.Equal(48, FineTuningPlan.Resolve(new(), 500, 50, 128).BlockSize); // the validation split bounds the window
-        Assert.Throws<InvalidDataException>(() => FineTuningPlan.Resolve(new(), 500, 5, 128));
-        Assert.Equal("hyperparameters.n_epochs", Assert.Throws<ArgumentException>(() => FineTuningPlan.Validate(new() { NEpochs = 0 })).ParamName);
+        using var store = Open();
+        var older = new StoredFile("file-older", "a.txt", "fine-tune", 10, 1_700_000_000, "files/file-older.txt");
+        var newer = new StoredFile("file-newer", "b.jsonl", "fine-tune", 20, 1_700_000_100, "files/file-newer.jsonl");
+        store.AddFile(older);
+        store.AddFile(newer);
+        Assert.Equal([newer, older], store.ListFiles());
+        Assert.Equal(older, store.DeleteFile("file-older"));
+        Assert.Null(store.DeleteFile("file-older"));
+        Assert.Null(store.GetFile("file-older"));
+        Assert.Equal([newer], store.ListFiles());
     }
 
-    public void Dispose()
+    [SkippableFact]
+    public void ConcurrentWorkersClaimEveryJobExactlyOnce()
+    {
+        using var creator = Open();
+        var ids = Enumerable.Range(0, 24).Select(_ => creator.CreateJob(NewJob()).Id).ToHashSet();
+        var claims = new System.Collections.Concurrent.ConcurrentBag<(string Worker, string Job)>();
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
+        {
+            using var store = Open();
+            while (store.TryClaim($"worker-{w}", TimeSpan.FromMinutes(5)) is { } job)
+            {
+                claims.Add(($"worker-{w}", job.Id));
+                Assert.True(store.Succeed(job.Id, $"worker-{w}", "done")); // finished: never claimed again
+            }
+        });
+        Assert.Equal(ids.Count, claims.Count);
+        Assert.Equal(ids.OrderBy(i => i), claims.Select(c => c.Job).OrderBy(i => i));
+    }
+
+    [SkippableFact]
+    public void AReleasedJobIsQueuedAndClaimedAgainWithItsPlan()
+    {
+        using var store = Open();
+        var job = store.CreateJob(NewJob() with { Metadata = new Dictionary<string, string> { ["team"] = "bard" } });
+        Assert.NotNull(store.TryClaim("a", TimeSpan.FromMinutes(1)));
+        var plan = FineTuningPlan.Resolve(new JobHyperparameters { MaxSteps = 4, BatchSize = 2 }, 9000, 1000, 128);
+        Assert.True(store.SetPlan(job.Id, "a", plan, 1024));
+        Assert.True(store.Release(job.Id, "a"));
+        Assert.False(store.Release(job.Id, "a"));
+        var again = store.TryClaim("b", TimeSpan.FromMinutes(1))!;
+        Assert.Equal((job.Id, JobStatus.Queued, "b"), (again.Id, again.Status, again.LeaseOwner));
+        Assert.Equal(plan, again.Plan);
+        Assert.Equal(1024, again.TrainedTokens);
+        Assert.Equal("bard", again.Metadata!["team"]);
+        Assert.True(store.Fail(job.Id, "b", new JobError("training_error", "boom", null)));
+        var failed = store.GetJob(job.Id)!;
+        Assert.Equal((JobStatus.Failed, "boom"), (failed.Status, failed.Error?.Message));
+        var unchanged = store.RequestCancel(job.Id)!; // a finished job is left alone
+        Assert.Equal((JobStatus.Failed, false), (unchanged.Status, unchanged.CancelRequested));
+    }
+
+    public virtual void Dispose()
     {
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The job-store suite on SQLite (the default: <c>genai.db</c> in the data root).</summary>
+public sealed class SqliteJobStoreTests : JobStoreTests
+{
+    protected override IJobStore Open() => JobStoreConnection.Parse(null, _root).OpenJobStore(_root);
+}
+
+/// <summary>
+/// The job-store suite on a real PostgreSQL server (<see cref="PostgresServer"/>: <c>GENAI_TEST_POSTGRES</c> or a
+/// throw-away cluster; skipped, saying why, on a machine with neither), one fresh schema per test.
+/// </summary>
+public sealed class PostgresJobStoreTests : JobStoreTests
+{
+    private string? _database;
+
+    protected override IJobStore Open()
+    {
+        var server = PostgresServer.Require();
+        _database ??= server.CreateDatabase();
+        return JobStoreConnection.Parse(_database, _root).OpenJobStore(_root);
+    }
+
+    [SkippableFact]
+    public void ProcessesStartingTogetherMigrateTheSchemaOnceAndAgainIsANoOp()
+    {
+        var server = PostgresServer.Require();
+        _database = server.CreateDatabase();
+        // Eight stores opening at once on an empty schema, as eight replicas starting together would.
+        var stores = new IJobStore[8];
+        Parallel.For(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => stores[i] = Open());
+        using (var again = Open())
+        {
+            again.CreateJob(NewJob());
+        }
+        foreach (var store in stores) store.Dispose();
+        using var c = new Npgsql.NpgsqlConnection(_database);
+        c.Open();
+        using var command = new Npgsql.NpgsqlCommand("SELECT COUNT(*), MAX(version) FROM genai_schema_migrations", c);
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal((PostgresJobStore.SchemaVersion, PostgresJobStore.SchemaVersion), ((int)reader.GetInt64(0), reader.GetInt32(1)));
+    }
+
+    public override void Dispose()
+    {
+        if (_database is not null) PostgresServer.Shared.DropDatabase(_database);
+        base.Dispose();
     }
 }

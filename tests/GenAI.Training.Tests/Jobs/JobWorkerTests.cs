@@ -6,10 +6,17 @@ using GenAI.Training.Jobs;
 namespace GenAI.Training.Tests.Jobs;
 
 /// <summary>The worker loop on the fixture model: claim, train a few steps, publish, record; cancel and failure paths.</summary>
-[Collection(InProcessTraining.Name)]
-public sealed class JobWorkerTests : IDisposable
+/// <remarks>Run once per store: <see cref="SqliteJobWorkerTests"/> and <see cref="PostgresJobWorkerTests"/>.</remarks>
+public abstract class JobWorkerTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "genai-worker-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The database the stores and workers of this test share.</summary>
+    protected abstract JobStoreConnection Connect(string dataRoot);
+
+    private JobStoreConnection Connection => Connect(DataRoot);
+
+    private IJobStore OpenStore() => Connection.OpenJobStore(DataRoot);
 
     private string DataRoot => Path.Combine(_root, "data");
     private string ModelsRoot => Path.Combine(_root, "models");
@@ -21,20 +28,21 @@ public sealed class JobWorkerTests : IDisposable
         DataRoot = DataRoot,
         ModelsRoot = ModelsRoot,
         WorkerId = id,
+        JobStore = Connection,
         HeartbeatInterval = TimeSpan.FromMilliseconds(200),
         LeaseDuration = TimeSpan.FromSeconds(5),
     }, TextWriter.Null);
 
-    private static async Task<StoredFile> UploadAsync(JobStore store, string text, string name = "train.txt") =>
+    private static async Task<StoredFile> UploadAsync(IJobStore store, string text, string name = "train.txt") =>
         await new FileStore(store).SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), name, FileStore.FineTunePurpose, 1 << 20, CancellationToken.None);
 
     private static JobRecord Job(StoredFile file, int maxSteps) => JobStoreTests.NewJob(TestPaths.Gpt2Tiny, new JobHyperparameters { MaxSteps = maxSteps, BatchSize = 2 })
         with { TrainingFile = file.Id, Suffix = "bard" };
 
-    [Fact]
+    [SkippableFact]
     public async Task AWorkerTrainsPublishesAndRecordsTheJob()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 3));
         using var worker = Worker();
 
@@ -73,10 +81,10 @@ public sealed class JobWorkerTests : IDisposable
         Assert.True(metrics[^1].TryGetProperty("learning_rate", out _));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AChatJobFineTunesALlamaFamilyModelWithItsOwnTemplate()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         string line = """{"messages": [{"role": "system", "content": "Answer in one word."}, {"role": "user", "content": "Capital of France?"}, {"role": "assistant", "content": "Paris."}]}""";
         var file = await UploadAsync(store, string.Join('\n', Enumerable.Repeat(line, 40)), "chat.jsonl");
         var job = store.CreateJob(JobStoreTests.NewJob(TestPaths.DecoderModel("qwen3-tiny"), new JobHyperparameters { MaxSteps = 2, BatchSize = 2 })
@@ -96,10 +104,10 @@ public sealed class JobWorkerTests : IDisposable
         GenAI.Core.Models.ModelCheck.Run(revision); // loads, tokenizer and template included, and gives finite logits
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ACancelAskedOfADeadWorkerEndsTheJobWhenAnotherClaimsIt()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 3));
         Assert.NotNull(store.TryClaim("dead-worker", TimeSpan.FromMilliseconds(200)));
         Assert.True(store.RequestCancel(job.Id)!.CancelRequested); // still leased: only asked
@@ -112,10 +120,10 @@ public sealed class JobWorkerTests : IDisposable
         Assert.False(Directory.Exists(ModelsRoot));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ARunningJobIsCancelledAtItsNextHeartbeat()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 100_000));
         using var worker = Worker();
         var running = worker.RunOnceAsync(CancellationToken.None);
@@ -135,10 +143,10 @@ public sealed class JobWorkerTests : IDisposable
         Assert.False(Directory.Exists(ModelsRoot));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AJobWhoseDataIsGoneFailsSayingWhich()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var file = await UploadAsync(store, TrainingText);
         var job = store.CreateJob(Job(file, maxSteps: 3));
         Assert.True(new FileStore(store).Delete(file.Id));
@@ -152,10 +160,10 @@ public sealed class JobWorkerTests : IDisposable
         Assert.Equal("error", store.EventsSince(job.Id, 0)[^1].Level);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TextTheModelCannotEncodeFailsTheJobNamingTheCharacter()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var file = await UploadAsync(store, string.Concat(Enumerable.Repeat("Café au lait, my lord.\n", 40)));
         string characterModel = Path.Combine(TestPaths.RepoRoot, "models", "tiny-shakespeare");
         var job = store.CreateJob(JobStoreTests.NewJob(characterModel, new JobHyperparameters { MaxSteps = 2 }) with { TrainingFile = file.Id });
@@ -169,10 +177,10 @@ public sealed class JobWorkerTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(DataRoot, "jobs", job.Id)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task UploadsAreCheckedAsTrainingData()
     {
-        using var store = new JobStore(DataRoot);
+        using var store = OpenStore();
         var bad = await Assert.ThrowsAsync<InvalidDataException>(() => UploadAsync(store, "{\"text\": \"ok\"}\n\n{\"nope\": 1}\n", "data.jsonl"));
         Assert.Contains("line 3", bad.Message);
         Assert.Equal("purpose", (await Assert.ThrowsAsync<ArgumentException>(() =>
@@ -183,8 +191,35 @@ public sealed class JobWorkerTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(DataRoot, "files"))); // no temp files left behind
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
+        GC.SuppressFinalize(this);
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+}
+
+/// <summary>The worker on SQLite (the default store in the data root).</summary>
+[Collection(InProcessTraining.Name)]
+public sealed class SqliteJobWorkerTests : JobWorkerTests
+{
+    protected override JobStoreConnection Connect(string dataRoot) => JobStoreConnection.Default(dataRoot);
+}
+
+/// <summary>The worker on PostgreSQL (skipped, saying why, without a server), one fresh schema per test.</summary>
+[Collection(InProcessTraining.Name)]
+public sealed class PostgresJobWorkerTests : JobWorkerTests
+{
+    private string? _database;
+
+    protected override JobStoreConnection Connect(string dataRoot)
+    {
+        _database ??= PostgresServer.Require().CreateDatabase();
+        return JobStoreConnection.Parse(_database, dataRoot);
+    }
+
+    public override void Dispose()
+    {
+        if (_database is not null) PostgresServer.Shared.DropDatabase(_database);
+        base.Dispose();
     }
 }

@@ -12,13 +12,17 @@ namespace GenAI.Core.Generation.Constraints;
 /// </summary>
 public sealed class JsonConstraint
 {
-    internal JsonConstraint(Grammar grammar, string kind)
+    internal JsonConstraint(Grammar grammar, string kind, byte? firstByte = null)
     {
         Grammar = grammar;
         Kind = kind;
+        FirstByte = firstByte;
     }
 
     internal Grammar Grammar { get; }
+
+    /// <summary>The byte every value begins with, when there is one (<c>{</c> for a call or an object, <c>[</c> for a list of calls).</summary>
+    public byte? FirstByte { get; }
 
     /// <summary>What the constraint is, for logs: <c>json_object</c>, <c>json_schema</c>, <c>tool_calls</c>.</summary>
     public string Kind { get; }
@@ -30,7 +34,7 @@ public sealed class JsonConstraint
     public static JsonConstraint AnyObject(JsonGrammarOptions? options = null)
     {
         options = Checked(options);
-        return new JsonConstraint(new Grammar(JsonSchemaCompiler.AnyObject(options), options), "json_object");
+        return new JsonConstraint(new Grammar(JsonSchemaCompiler.AnyObject(options), options), "json_object", (byte)'{');
     }
 
     /// <summary>
@@ -68,6 +72,7 @@ public sealed class JsonConstraint
         options = Checked(options);
         shape ??= new ToolCallShape();
         if (tools.Count == 0) throw new JsonSchemaException("tools", "at least one tool is needed");
+        if (shape.MaxCalls is < 1) throw new ArgumentOutOfRangeException(nameof(shape), "MaxCalls must be at least 1");
         var calls = new AnyOfNode { Path = "tools" };
         var nodes = new List<SchemaNode> { calls };
         var names = new HashSet<string>();
@@ -98,12 +103,12 @@ public sealed class JsonConstraint
         SchemaNode root = calls;
         if (shape.Parallel)
         {
-            root = new ArrayNode { Items = calls, MinItems = 1, Path = "tools" };
+            root = new ArrayNode { Items = calls, MinItems = 1, MaxItems = shape.MaxCalls ?? ArrayNode.Unbounded, Path = "tools" };
             nodes.Add(root);
         }
         JsonSchemaCompiler.ComputeDepths(nodes, options);
         CheckRoot(root, "tools", options);
-        return new JsonConstraint(new Grammar(root, options), "tool_calls");
+        return new JsonConstraint(new Grammar(root, options), "tool_calls", shape.Parallel ? (byte)'[' : (byte)'{');
     }
 
     /// <summary>
@@ -173,4 +178,7 @@ public sealed record ToolCallShape
 
     /// <summary>True: a JSON array of one or more calls (parallel tool calls, Mistral's <c>[TOOL_CALLS]</c> list); false: one call object.</summary>
     public bool Parallel { get; init; }
+
+    /// <summary>With <see cref="Parallel"/>: the most calls the array may hold (1 for Mistral's list when parallel_tool_calls is false); null: any number.</summary>
+    public int? MaxCalls { get; init; }
 }

@@ -31,6 +31,17 @@ public sealed class JsonConstraintCache(int capacity = 64)
     public JsonConstraint AnyObject(JsonGrammarOptions? options = null) =>
         GetOrAdd("object\n" + (options ?? JsonGrammarOptions.Default), () => JsonConstraint.AnyObject(options));
 
+    /// <summary>
+    /// <see cref="JsonConstraint.ForToolCalls"/>, cached by the tools' names and parameters schemas and the shape (an agent
+    /// sends the same tools with every turn). Errors name <c>tools[i].function...</c>, which is the same in every request.
+    /// </summary>
+    public JsonConstraint ForToolCalls(IReadOnlyList<ToolSchema> tools, ToolCallShape shape, JsonGrammarOptions? options = null)
+    {
+        var key = new System.Text.StringBuilder("tools\n").Append(options ?? JsonGrammarOptions.Default).Append('\n').Append(shape).Append('\n');
+        foreach (var tool in tools) key.Append(JsonSerializer.Serialize(tool.Name)).Append(':').Append(tool.Parameters?.GetRawText() ?? "null").Append('\n');
+        return GetOrAdd(key.ToString(), () => JsonConstraint.ForToolCalls(tools, shape, options));
+    }
+
     private JsonConstraint GetOrAdd(string key, Func<JsonConstraint> compile)
     {
         lock (_gate)

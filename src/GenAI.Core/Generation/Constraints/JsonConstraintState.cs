@@ -11,7 +11,7 @@ namespace GenAI.Core.Generation.Constraints;
 /// vocabulary never. Masks come from the tokenizer's cache when the state was seen before (by this or any request).
 /// Not thread-safe: one output, one thread (the engine's).
 /// </summary>
-public sealed class JsonConstraintState
+public sealed class JsonConstraintState : ITokenRule
 {
     private readonly TokenVocabulary _vocabulary;
     private readonly HashSet<int> _endTokens;
@@ -34,6 +34,8 @@ public sealed class JsonConstraintState
 
     /// <summary>True once the value is complete (only end tokens may follow), and after an end token.</summary>
     public bool IsComplete => Ended || _states.IsFinished;
+
+    bool ITokenRule.OnlyEnd => IsComplete;
 
     /// <summary>True once an end token was accepted.</summary>
     public bool Ended { get; private set; }

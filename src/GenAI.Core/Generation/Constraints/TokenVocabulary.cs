@@ -57,6 +57,48 @@ internal sealed class TokenVocabulary
 
     /// <summary>Masks computed for this tokenizer, by state (all grammars: a state names its grammar's nodes).</summary>
     public MaskCache Masks { get; } = new(MaskCacheBytes);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, OpeningSets> _openings = new();
+
+    /// <summary>
+    /// The tokens that can stand at an answer's start when a value beginning with <paramref name="first"/> may open it:
+    /// <see cref="OpeningSets.Whitespace"/> (whitespace only) and <see cref="OpeningSets.OtherText"/> (special tokens, and
+    /// text whose first non-whitespace byte is another one). Built once per byte.
+    /// </summary>
+    public OpeningSets Opening(byte first) => _openings.GetOrAdd(first, b =>
+    {
+        var whitespace = new TokenMask(Size);
+        var other = new TokenMask(Size);
+        for (int id = 0; id < Size; id++)
+        {
+            if (Bytes[id] is not { } bytes)
+            {
+                other.Set(id);
+                continue;
+            }
+            int i = 0;
+            while (i < bytes.Length && IsWhitespace(bytes[i])) i++;
+            if (i == bytes.Length) whitespace.Set(id);
+            else if (bytes[i] != b) other.Set(id);
+        }
+        return new OpeningSets(whitespace.Freeze(), other.Freeze());
+    });
+
+    /// <summary>JSON's whitespace: space, tab, newline, carriage return.</summary>
+    public static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
+
+    /// <summary>True when every byte is JSON whitespace (and there is at least one).</summary>
+    public static bool IsWhitespace(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            if (!IsWhitespace(b)) return false;
+        }
+        return !bytes.IsEmpty;
+    }
+
+    /// <summary>See <see cref="Opening"/>.</summary>
+    public sealed record OpeningSets(TokenMask Whitespace, TokenMask OtherText);
 }
 
 /// <summary>

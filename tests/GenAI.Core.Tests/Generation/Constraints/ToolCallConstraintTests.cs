@@ -85,4 +85,77 @@ public sealed class ToolCallConstraintTests
         Assert.False(state.TryAdvance(Encoding.UTF8.GetBytes("x")));
         Assert.True(state.TryAdvance(Encoding.UTF8.GetBytes("uments\": {\"city\": \"")));
     }
+
+    private static void Write(ConstrainedOutput output, GenAI.Core.Tokenization.TextTokenizer tokenizer, IEnumerable<int> tokens)
+    {
+        foreach (int token in tokens)
+        {
+            Assert.True(output.Rule is null || output.Rule.IsAllowed(token), $"'{tokenizer.TokenText(token)}' ({token}) refused");
+            Assert.True(output.Observe(token));
+        }
+    }
+
+    private static IEnumerable<int> Pieces(GenAI.Core.Tokenization.TextTokenizer tokenizer, params string[] pieces) =>
+        pieces.SelectMany(p => tokenizer.EncodeWithSpecialTokens(p));
+
+    [Fact]
+    public void AWholeAnswerIsPrefixValueSuffixRepeatedAfterItsSeparatorThenTheEnd()
+    {
+        // Qwen's tool_choice "required" with parallel calls: <tool_call>\n{...}\n</tool_call>, then "\n" and another, or EOS.
+        var tokenizer = TokenMaskTests.Load("qwen3");
+        int eos = tokenizer.EosTokenId!.Value;
+        var constraint = new OutputConstraint(JsonConstraint.ForToolCalls([Weather, Ping]))
+        {
+            Prefix = tokenizer.EncodeWithSpecialTokens("<tool_call>\n"),
+            Suffix = tokenizer.EncodeWithSpecialTokens("\n</tool_call>"),
+            Separator = tokenizer.Encode("\n"),
+            Parameter = "tool_choice",
+        };
+        var output = new ConstrainedOutput(constraint, tokenizer, [eos]);
+        Assert.Equal([constraint.Prefix[0]], output.Rule!.AllowedTokens().Ids().ToList());
+        // The value ends on its own token ('}' never merges with the forced newline after it), as the mask makes the model write it.
+        Write(output, tokenizer, Pieces(tokenizer, "<tool_call>\n", "{\"name\": \"ping\", \"arguments\": {}}", "\n</tool_call>"));
+        var choice = output.Rule!.AllowedTokens().Ids().ToList();
+        Assert.Equal(2, choice.Count); // the separator or the end
+        Assert.Contains(eos, choice);
+        Write(output, tokenizer, Pieces(tokenizer, "\n<tool_call>\n", "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": \"celsius\"}}", "\n</tool_call>"));
+        Write(output, tokenizer, [eos]);
+        Assert.True(output.MustEnd);
+    }
+
+    [Fact]
+    public void AThinkBlockMayOpenTheOutputAndTheAnswerFollowsIt()
+    {
+        var tokenizer = TokenMaskTests.Load("qwen3");
+        int eos = tokenizer.EosTokenId!.Value;
+        int open = tokenizer.EncodeWithSpecialTokens("<think>").Single(), close = tokenizer.EncodeWithSpecialTokens("</think>").Single();
+        var constraint = new OutputConstraint(JsonConstraint.ForToolCalls([Ping]))
+        {
+            Prefix = tokenizer.EncodeWithSpecialTokens("<tool_call>\n"),
+            Suffix = tokenizer.EncodeWithSpecialTokens("\n</tool_call>"),
+            Thinking = new ThinkBlock(open, close) { AfterClose = tokenizer.Encode("\n\n") },
+        };
+        var output = new ConstrainedOutput(constraint, tokenizer, [eos]);
+        Assert.True(output.Rule!.IsAllowed(open));
+        Write(output, tokenizer, [open, .. tokenizer.Encode("\nHmm, any text {[ here.\n"), close]);
+        Assert.False(output.Rule!.IsAllowed(open));
+        Write(output, tokenizer, Pieces(tokenizer, "\n\n<tool_call>\n", "{\"name\":\"ping\",\"arguments\":{}}", "\n</tool_call>"));
+        Assert.True(output.MustEnd);
+        Assert.Equal([eos], output.Rule!.AllowedTokens().Ids().ToList());
+    }
+
+    [Fact]
+    public void ABareValueMayOpenTheAnswerOrTheAnswerIsFreeText()
+    {
+        // Llama 3's JSON calls: '{' at the answer's start begins a call; other text leaves the answer free.
+        var tokenizer = TokenMaskTests.Load("llama3");
+        var constraint = new OutputConstraint(JsonConstraint.ForToolCalls([Weather], new ToolCallShape { ArgumentsKey = "parameters" })) { ValueMayOpenAnswer = true, LeadingWhitespace = 1 };
+        var call = new ConstrainedOutput(constraint, tokenizer, [128009]);
+        Write(call, tokenizer, tokenizer.Encode(" {\"name\": \"get_weather\""));
+        Assert.NotNull(call.State);
+        Assert.False(call.Rule!.IsAllowed(tokenizer.Encode("x").Single()));
+        var text = new ConstrainedOutput(constraint, tokenizer, [128009]);
+        Write(text, tokenizer, tokenizer.Encode("Hello {"));
+        Assert.Null(text.Rule);
+    }
 }

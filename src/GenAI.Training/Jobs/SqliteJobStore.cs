@@ -1,31 +1,30 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace GenAI.Training.Jobs;
 
 /// <summary>
-/// The durable record of uploaded files, fine-tuning jobs and their events: SQLite at <c>&lt;data root&gt;/genai.db</c>
-/// in WAL mode, shared by the server and any number of worker processes. Every method opens its own (pooled)
-/// connection and is one statement or one transaction, so callers on any thread or process see a consistent state.
-/// A worker owns a job through a lease (owner id + expiry) that it renews; a lease that runs out lets another claim it.
+/// The job store in SQLite (the one-machine default): <c>&lt;data root&gt;/genai.db</c> in WAL mode, shared by the
+/// server and any number of worker processes on the same machine. Every method opens its own (pooled) connection and
+/// is one statement or one transaction, so callers on any thread or process see a consistent state.
 /// </summary>
-public sealed class JobStore : IDisposable
+public sealed class SqliteJobStore : IJobStore
 {
-    /// <summary>The database file's name inside the data root.</summary>
-    public const string FileName = "genai.db";
-
-    private const string Live = $"('{JobStatus.ValidatingFiles}', '{JobStatus.Queued}', '{JobStatus.Running}')";
+    private const string Live = JobStore.LiveStatuses;
     private readonly string _connectionString;
 
-    /// <summary>Opens (creating if needed) the store in <paramref name="dataRoot"/>.</summary>
-    public JobStore(string dataRoot)
+    /// <summary>
+    /// Opens (creating if needed) the store in <paramref name="dataRoot"/>: the database file
+    /// <paramref name="databaseFile"/>, by default <c>genai.db</c> in the data root.
+    /// </summary>
+    public SqliteJobStore(string dataRoot, string? databaseFile = null)
     {
         DataRoot = Path.GetFullPath(dataRoot);
         Directory.CreateDirectory(DataRoot);
+        string file = Path.GetFullPath(databaseFile ?? Path.Combine(DataRoot, JobStore.FileName));
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         _connectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(DataRoot, FileName),
+            DataSource = file,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             DefaultTimeout = 30,
@@ -53,30 +52,7 @@ public sealed class JobStore : IDisposable
     /// <summary>The data root (absolute).</summary>
     public string DataRoot { get; }
 
-    /// <summary>True when <paramref name="dataRoot"/> holds a store (a worker need not create one just to find it empty).</summary>
-    public static bool Exists(string dataRoot) => File.Exists(Path.Combine(dataRoot, FileName));
-
-    /// <summary>A new id: <paramref name="prefix"/>, a dash and 24 random letters and digits (OpenAI's id shape).</summary>
-    public static string NewId(string prefix) =>
-        prefix + "-" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
-
-    /// <summary>A job's working folder: its checkpoints and training output.</summary>
-    public string WorkFolder(string jobId) => Path.Combine(DataRoot, "jobs", jobId);
-
-    /// <summary>Deletes a finished job's working folder; a leftover only costs disk, so failures are ignored.</summary>
-    public void DeleteWorkFolder(string jobId)
-    {
-        try
-        {
-            if (Directory.Exists(WorkFolder(jobId))) Directory.Delete(WorkFolder(jobId), recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-
-    /// <summary>The clock, in Unix seconds.</summary>
-    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private static long Now => JobStore.Now;
 
     private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -94,21 +70,21 @@ public sealed class JobStore : IDisposable
     public StoredFile? GetFile(string id)
     {
         using var c = Open();
-        return Query(c, "SELECT * FROM files WHERE id = $id", ReadFile, ("$id", id)).FirstOrDefault();
+        return Query(c, "SELECT * FROM files WHERE id = $id", JobRows.ReadFile, ("$id", id)).FirstOrDefault();
     }
 
     /// <summary>All files, newest first.</summary>
     public IReadOnlyList<StoredFile> ListFiles()
     {
         using var c = Open();
-        return Query(c, "SELECT * FROM files ORDER BY created_at DESC, rowid DESC", ReadFile);
+        return Query(c, "SELECT * FROM files ORDER BY created_at DESC, rowid DESC", JobRows.ReadFile);
     }
 
     /// <summary>Forgets the file; returns it (to delete its content), or null when there was none.</summary>
     public StoredFile? DeleteFile(string id)
     {
         using var c = Open();
-        return Query(c, "DELETE FROM files WHERE id = $id RETURNING *", ReadFile, ("$id", id)).FirstOrDefault();
+        return Query(c, "DELETE FROM files WHERE id = $id RETURNING *", JobRows.ReadFile, ("$id", id)).FirstOrDefault();
     }
 
     // ---- jobs ----
@@ -120,16 +96,16 @@ public sealed class JobStore : IDisposable
         return Query(c, """
             INSERT INTO jobs (id, created_at, model, model_folder, training_file, validation_file, hyperparameters, suffix, seed, status, metadata)
             VALUES ($id, $created, $model, $folder, $train, $valid, $hyper, $suffix, $seed, $status, $metadata) RETURNING *
-            """, ReadJob, ("$id", job.Id), ("$created", job.CreatedAt), ("$model", job.Model), ("$folder", job.ModelFolder),
-            ("$train", job.TrainingFile), ("$valid", job.ValidationFile), ("$hyper", ToJson(job.Hyperparameters)), ("$suffix", job.Suffix),
-            ("$seed", job.Seed), ("$status", job.Status), ("$metadata", job.Metadata is null ? null : ToJson(job.Metadata))).Single();
+            """, JobRows.ReadJob, ("$id", job.Id), ("$created", job.CreatedAt), ("$model", job.Model), ("$folder", job.ModelFolder),
+            ("$train", job.TrainingFile), ("$valid", job.ValidationFile), ("$hyper", JobRows.ToJson(job.Hyperparameters)), ("$suffix", job.Suffix),
+            ("$seed", job.Seed), ("$status", job.Status), ("$metadata", job.Metadata is null ? null : JobRows.ToJson(job.Metadata))).Single();
     }
 
     /// <summary>The job, or null.</summary>
     public JobRecord? GetJob(string id)
     {
         using var c = Open();
-        return Query(c, "SELECT * FROM jobs WHERE id = $id", ReadJob, ("$id", id)).FirstOrDefault();
+        return Query(c, "SELECT * FROM jobs WHERE id = $id", JobRows.ReadJob, ("$id", id)).FirstOrDefault();
     }
 
     /// <summary>
@@ -142,7 +118,7 @@ public sealed class JobStore : IDisposable
         var rows = Query(c, """
             SELECT * FROM jobs WHERE $after IS NULL OR seq < COALESCE((SELECT seq FROM jobs WHERE id = $after), -1)
             ORDER BY seq DESC LIMIT $limit
-            """, ReadJob, ("$after", after), ("$limit", limit + 1));
+            """, JobRows.ReadJob, ("$after", after), ("$limit", limit + 1));
         return (rows.Take(limit).ToList(), rows.Count > limit);
     }
 
@@ -158,7 +134,7 @@ public sealed class JobStore : IDisposable
             UPDATE jobs SET lease_owner = $owner, lease_expires = $expires
             WHERE seq = (SELECT seq FROM jobs WHERE status IN {Live} AND (lease_owner IS NULL OR lease_expires < $now) ORDER BY seq LIMIT 1)
             RETURNING *
-            """, ReadJob, ("$owner", owner), ("$expires", now + (long)lease.TotalMilliseconds), ("$now", now)).FirstOrDefault();
+            """, JobRows.ReadJob, ("$owner", owner), ("$expires", now + (long)lease.TotalMilliseconds), ("$now", now)).FirstOrDefault();
     }
 
     /// <summary>
@@ -175,13 +151,21 @@ public sealed class JobStore : IDisposable
         return rows.Count == 0 ? null : rows[0];
     }
 
+    /// <inheritdoc />
+    public bool HoldsLease(string jobId, string owner)
+    {
+        using var c = Open();
+        return Query(c, "SELECT 1 FROM jobs WHERE id = $id AND lease_owner = $owner AND lease_expires > $now", r => true,
+            ("$id", jobId), ("$owner", owner), ("$now", NowMs)).Count == 1;
+    }
+
     /// <summary>Moves a leased job to <paramref name="status"/>; false when <paramref name="owner"/> lost the lease.</summary>
     public bool SetStatus(string jobId, string owner, string status) =>
         UpdateLeased(jobId, owner, "status = $status", ("$status", status));
 
     /// <summary>Records the resolved hyperparameters of a leased job.</summary>
     public bool SetPlan(string jobId, string owner, FineTuningPlan plan, long trainedTokens) =>
-        UpdateLeased(jobId, owner, "plan = $plan, trained_tokens = $tokens", ("$plan", ToJson(plan)), ("$tokens", trainedTokens));
+        UpdateLeased(jobId, owner, "plan = $plan, trained_tokens = $tokens", ("$plan", JobRows.ToJson(plan)), ("$tokens", trainedTokens));
 
     /// <summary>Finishes a leased job successfully with its published model.</summary>
     public bool Succeed(string jobId, string owner, string fineTunedModel) =>
@@ -191,7 +175,7 @@ public sealed class JobStore : IDisposable
     /// <summary>Finishes a leased job as failed.</summary>
     public bool Fail(string jobId, string owner, JobError error) =>
         UpdateLeased(jobId, owner, $"status = '{JobStatus.Failed}', error = $error, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
-            ("$error", ToJson(error)), ("$now", Now));
+            ("$error", JobRows.ToJson(error)), ("$now", Now));
 
     /// <summary>Finishes a leased job as cancelled (its worker stopped it on request).</summary>
     public bool MarkCancelled(string jobId, string owner) =>
@@ -210,15 +194,15 @@ public sealed class JobStore : IDisposable
         using var c = Open();
         using var transaction = c.BeginTransaction();
         long now = NowMs;
-        var job = Query(c, "SELECT * FROM jobs WHERE id = $id", ReadJob, ("$id", jobId)).FirstOrDefault();
+        var job = Query(c, "SELECT * FROM jobs WHERE id = $id", JobRows.ReadJob, ("$id", jobId)).FirstOrDefault();
         if (job is null || JobStatus.IsTerminal(job.Status)) return job;
         bool held = job.LeaseOwner is not null && job.LeaseExpiresAt >= now;
         var updated = held
-            ? Query(c, "UPDATE jobs SET cancel_requested = 1 WHERE id = $id RETURNING *", ReadJob, ("$id", jobId)).Single()
+            ? Query(c, "UPDATE jobs SET cancel_requested = 1 WHERE id = $id RETURNING *", JobRows.ReadJob, ("$id", jobId)).Single()
             : Query(c, $"""
                 UPDATE jobs SET cancel_requested = 1, status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL
                 WHERE id = $id RETURNING *
-                """, ReadJob, ("$id", jobId), ("$now", Now)).Single();
+                """, JobRows.ReadJob, ("$id", jobId), ("$now", Now)).Single();
         if (!held) InsertEvent(c, jobId, "info", "Job cancelled", "message", null);
         transaction.Commit();
         return updated;
@@ -230,7 +214,7 @@ public sealed class JobStore : IDisposable
     public void AddEvent(string jobId, string level, string message, string type = "message", object? data = null)
     {
         using var c = Open();
-        InsertEvent(c, jobId, level, message, type, data is null ? null : ToJson(data));
+        InsertEvent(c, jobId, level, message, type, data is null ? null : JobRows.ToJson(data));
     }
 
     /// <summary>
@@ -243,7 +227,7 @@ public sealed class JobStore : IDisposable
         var rows = Query(c, """
             SELECT * FROM job_events WHERE job_id = $job AND ($after IS NULL OR seq < COALESCE((SELECT seq FROM job_events WHERE id = $after), -1))
             ORDER BY seq DESC LIMIT $limit
-            """, ReadEvent, ("$job", jobId), ("$after", after), ("$limit", limit + 1));
+            """, JobRows.ReadEvent, ("$job", jobId), ("$after", after), ("$limit", limit + 1));
         return (rows.Take(limit).ToList(), rows.Count > limit);
     }
 
@@ -251,7 +235,7 @@ public sealed class JobStore : IDisposable
     public IReadOnlyList<JobEvent> EventsSince(string jobId, long afterSequence)
     {
         using var c = Open();
-        return Query(c, "SELECT * FROM job_events WHERE job_id = $job AND seq > $after ORDER BY seq", ReadEvent, ("$job", jobId), ("$after", afterSequence));
+        return Query(c, "SELECT * FROM job_events WHERE job_id = $job AND seq > $after ORDER BY seq", JobRows.ReadEvent, ("$job", jobId), ("$after", afterSequence));
     }
 
     /// <summary>Returns pooled connections, so the database file can be deleted.</summary>
@@ -281,7 +265,7 @@ public sealed class JobStore : IDisposable
 
     private static void InsertEvent(SqliteConnection c, string jobId, string level, string message, string type, string? data) =>
         Execute(c, "INSERT INTO job_events (id, job_id, created_at, level, message, type, data) VALUES ($id, $job, $created, $level, $message, $type, $data)",
-            ("$id", NewId("ftevent")), ("$job", jobId), ("$created", Now), ("$level", level), ("$message", message), ("$type", type), ("$data", data));
+            ("$id", JobStore.NewId("ftevent")), ("$job", jobId), ("$created", Now), ("$level", level), ("$message", message), ("$type", type), ("$data", data));
 
     private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
@@ -306,43 +290,4 @@ public sealed class JobStore : IDisposable
         return command;
     }
 
-    private static string ToJson<T>(T value) => JsonSerializer.Serialize(value, StoreJson.Options);
-
-    private static T? FromJson<T>(SqliteDataReader r, string column) where T : class =>
-        r[column] is string json ? JsonSerializer.Deserialize<T>(json, StoreJson.Options) : null;
-
-    private static string? Text(SqliteDataReader r, string column) => r[column] as string;
-
-    private static long? Integer(SqliteDataReader r, string column) => r[column] is long v ? v : null;
-
-    private static StoredFile ReadFile(SqliteDataReader r) =>
-        new(Text(r, "id")!, Text(r, "filename")!, Text(r, "purpose")!, Integer(r, "bytes")!.Value, Integer(r, "created_at")!.Value, Text(r, "path")!);
-
-    private static JobRecord ReadJob(SqliteDataReader r) => new()
-    {
-        Id = Text(r, "id")!,
-        Sequence = Integer(r, "seq")!.Value,
-        CreatedAt = Integer(r, "created_at")!.Value,
-        Model = Text(r, "model")!,
-        ModelFolder = Text(r, "model_folder")!,
-        TrainingFile = Text(r, "training_file")!,
-        ValidationFile = Text(r, "validation_file"),
-        Hyperparameters = FromJson<JobHyperparameters>(r, "hyperparameters") ?? new(),
-        Plan = FromJson<FineTuningPlan>(r, "plan"),
-        Suffix = Text(r, "suffix"),
-        Seed = (int)Integer(r, "seed")!.Value,
-        Status = Text(r, "status")!,
-        FineTunedModel = Text(r, "fine_tuned_model"),
-        FinishedAt = Integer(r, "finished_at"),
-        Error = FromJson<JobError>(r, "error"),
-        TrainedTokens = Integer(r, "trained_tokens"),
-        LeaseOwner = Text(r, "lease_owner"),
-        LeaseExpiresAt = Integer(r, "lease_expires"),
-        CancelRequested = Integer(r, "cancel_requested") == 1,
-        Metadata = FromJson<Dictionary<string, string>>(r, "metadata"),
-    };
-
-    private static JobEvent ReadEvent(SqliteDataReader r) =>
-        new(Text(r, "id")!, Integer(r, "seq")!.Value, Text(r, "job_id")!, Integer(r, "created_at")!.Value, Text(r, "level")!,
-            Text(r, "message")!, Text(r, "type")!, Text(r, "data"));
 }
