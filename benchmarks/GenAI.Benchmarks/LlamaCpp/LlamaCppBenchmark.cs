@@ -43,7 +43,8 @@ internal static class LlamaCppBenchmark
         if (bin.Length == 0) throw new ArgumentException("--llama-cpp <llama.cpp/build/bin> is required (or set LLAMA_CPP_BIN)");
         var llamaCpp = new LlamaCppBuild(bin, threads);
         TorchRuntime.EnsureAvailable();
-        string work = options.String("work", Directory.CreateTempSubdirectory($"genai-llamacpp-{arch}-").FullName);
+        string work = options.String("work", "");
+        if (work.Length == 0) work = Directory.CreateTempSubdirectory($"genai-llamacpp-{arch}-").FullName;
         bool keep = args.Contains("--keep"), checkOnly = args.Contains("--check-only");
         try
         {
