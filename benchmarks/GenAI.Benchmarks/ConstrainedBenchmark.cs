@@ -51,7 +51,7 @@ internal static class ConstrainedBenchmark
         if (which is "gpt2" or "both")
         {
             var tokenizer = TokenizerLoader.Load(Paths.Gpt2TokenizerFolder);
-            using var model = Gpt2Architecture.Instance.Create(new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 });
+            using var model = Gpt2Architecture.Instance.Create(ShapedConfigs.Gpt2_124M());
             Measure("GPT-2-124M shape, GPT-2 vocabulary (50257)", model, tokenizer, newTokens, repeats);
         }
         if (which is "qwen" or "both")

@@ -23,7 +23,7 @@ internal static class EngineBenchmark
         var concurrency = new[] { 1, 4, 8, 16 };
         TorchRuntime.EnsureAvailable();
         var tokenizer = TokenizerLoader.Load(Paths.Gpt2TokenizerFolder);
-        var config = new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 };
+        var config = ShapedConfigs.Gpt2_124M();
         using var model = Gpt2Architecture.Instance.Create(config);
         model.InitializeWeights(seed: 1234);
         model.eval();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace GenAI.Benchmarks;
@@ -8,7 +7,8 @@ namespace GenAI.Benchmarks;
 /// <summary>
 /// Load on the real server process: C concurrent streaming clients (C = 1, 8, 32) for a fixed time each, printing
 /// aggregate tokens/s, time to first token p50/p99 and the counts of 2xx, 429 and other responses; then three
-/// consecutive runs at the highest C with the server's resident memory after each.
+/// consecutive runs at the highest C with the server's resident memory after each; the memory after load and after
+/// the runs against the weights and KV cache the server allocated (<see cref="ServerMemory"/>).
 /// </summary>
 internal static class LoadBenchmark
 {
@@ -18,30 +18,15 @@ internal static class LoadBenchmark
         int seconds = options.Int("seconds", 20);
         int maxTokens = options.Int("max-tokens", 64);
         string model = options.String("model", Paths.Gpt2TokenizerFolder);
-        int port = FreePort();
-        string dll = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { dll, "--model", model, "--urls", $"http://127.0.0.1:{port}" }) start.ArgumentList.Add(a);
-        using var server = Process.Start(start)!;
-        server.OutputDataReceived += (_, _) => { };
-        server.ErrorDataReceived += (_, _) => { };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        try
-        {
-            var baseUri = new Uri($"http://127.0.0.1:{port}");
-            WaitReady(baseUri, server);
-            Console.WriteLine($"server pid {server.Id}, model {model}, default limits, {seconds} s per run, max_tokens {maxTokens}, streaming");
-            Console.WriteLine($"{"C",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"2xx",6} {"429",6} {"other",6} {"RSS MiB",8}");
-            foreach (int c in new[] { 1, 8, 32 }) Print(c, RunLoad(baseUri, c, seconds, maxTokens), server);
-            Console.WriteLine("three consecutive runs at C = 32 (memory must stay flat):");
-            for (int i = 0; i < 3; i++) Print(32, RunLoad(baseUri, 32, seconds, maxTokens), server);
-        }
-        finally
-        {
-            server.Kill(entireProcessTree: true);
-            server.WaitForExit();
-        }
+        using var server = ServerProcess.StartGenAI(model);
+        var baseUri = server.BaseUri;
+        Console.WriteLine($"server pid {server.Process.Id}, model {model}, default limits, {seconds} s per run, max_tokens {maxTokens}, streaming");
+        Console.WriteLine($"memory after load: {ServerMemory.Read(server)}");
+        Console.WriteLine($"{"C",3} {"tok/s",8} {"TTFT p50",9} {"TTFT p99",9} {"2xx",6} {"429",6} {"other",6} {"RSS MiB",8}");
+        foreach (int c in new[] { 1, 8, 32 }) Print(c, RunLoad(baseUri, c, seconds, maxTokens), server);
+        Console.WriteLine("three consecutive runs at C = 32 (memory must stay flat):");
+        for (int i = 0; i < 3; i++) Print(32, RunLoad(baseUri, 32, seconds, maxTokens), server);
+        Console.WriteLine($"memory after the runs: {ServerMemory.Read(server)}");
         return 0;
     }
 
@@ -108,35 +93,8 @@ internal static class LoadBenchmark
         return result;
     }
 
-    private static void Print(int clients, Result r, Process server)
+    private static void Print(int clients, Result r, ServerProcess server)
     {
-        server.Refresh();
-        Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentiles.Milliseconds(r.Ttft, 50),9} {Percentiles.Milliseconds(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.WorkingSet64 / (1024.0 * 1024),8:F0}");
-    }
-
-    internal static void WaitReady(Uri baseUri, Process server)
-    {
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (server.HasExited) throw new InvalidOperationException($"the server exited with {server.ExitCode}");
-            try
-            {
-                if (http.GetAsync("/health/ready").Result.IsSuccessStatusCode) return;
-            }
-            catch (AggregateException)
-            {
-            }
-            Thread.Sleep(250);
-        }
-        throw new TimeoutException("the server did not become ready");
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        Console.WriteLine($"{clients,3} {r.Tokens / r.Seconds,8:F1} {Percentiles.Milliseconds(r.Ttft, 50),9} {Percentiles.Milliseconds(r.Ttft, 99),9} {r.Ok,6} {r.Busy,6} {r.Other,6} {server.ResidentBytes / (1024.0 * 1024),8:F0}");
     }
 }

@@ -16,7 +16,13 @@ namespace GenAI.Benchmarks;
 /// </summary>
 internal static class ModelBenchmark
 {
-    private const int PromptLength = 128;
+    public const int PromptLength = 128;
+
+    /// <summary>The samples of one <see cref="Measure"/>: each a repeat after a warm-up.</summary>
+    /// <param name="PrefillMilliseconds">Prefill of a 128-token prompt at batch 1.</param>
+    /// <param name="Batch1TokensPerSecond">Greedy decode after that prompt, one sequence.</param>
+    /// <param name="Batch8TokensPerSecond">Greedy decode of eight sequences together, all their tokens per second.</param>
+    public sealed record RawFigures(Figure PrefillMilliseconds, Figure Batch1TokensPerSecond, Figure Batch8TokensPerSecond);
 
     public static int Run(string[] args)
     {
@@ -28,7 +34,7 @@ internal static class ModelBenchmark
         TorchRuntime.EnsureAvailable();
         var (shape, model) = arch switch
         {
-            "gpt2" => ("GPT-2-124M", Gpt2Architecture.Instance.Create(new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 })),
+            "gpt2" => ("GPT-2-124M", Gpt2Architecture.Instance.Create(ShapedConfigs.Gpt2_124M())),
             "llama" => ("SmolLM2-360M", LlamaFamily.Llama.Create(ShapedConfigs.SmolLM2_360M())),
             _ => throw new ArgumentException($"--arch must be gpt2 or llama, not '{arch}'"),
         };
@@ -59,12 +65,10 @@ internal static class ModelBenchmark
         if (path is { } p) SkinnyMatmul.Int8Path = p;
         try
         {
-            using var inference = inference_mode();
-            double prefill = Best(repeats, () => Prefill(model, 1));
-            double batch1 = Best(repeats, () => Decode(model, 1, decodeSteps));
-            double batch8 = Best(repeats, () => Decode(model, 8, decodeSteps));
-            Console.WriteLine($"{label,-12} {prefill * 1e3,11:F1} {decodeSteps / batch1,9:F1} {batch1 / decodeSteps * 1e3,10:F2} " +
-                              $"{8 * decodeSteps / batch8,9:F1} {batch8 / decodeSteps * 1e3,11:F2} {model.WeightBytes / 1e6,11:F0}");
+            var figures = Measure(model, decodeSteps, repeats);
+            double batch1 = figures.Batch1TokensPerSecond.Best, batch8 = figures.Batch8TokensPerSecond.Best;
+            Console.WriteLine($"{label,-12} {figures.PrefillMilliseconds.Best,11:F1} {batch1,9:F1} {1e3 / batch1,10:F2} " +
+                              $"{batch8,9:F1} {8e3 / batch8,11:F2} {model.WeightBytes / 1e6,11:F0}");
         }
         finally
         {
@@ -72,10 +76,26 @@ internal static class ModelBenchmark
         }
     }
 
-    private static double Best(int repeats, Func<double> measure)
+    /// <summary>
+    /// Prefill and decode figures of <paramref name="model"/> in its current dtype: a warm-up, then
+    /// <paramref name="repeats"/> samples of each, <paramref name="decodeSteps"/> greedy steps per decode sample.
+    /// </summary>
+    public static RawFigures Measure(CausalLanguageModel model, int decodeSteps, int repeats)
+    {
+        using var inference = inference_mode();
+        var prefill = Repeat(repeats, () => Prefill(model, 1));
+        var batch1 = Repeat(repeats, () => Decode(model, 1, decodeSteps));
+        var batch8 = Repeat(repeats, () => Decode(model, 8, decodeSteps));
+        return new RawFigures(
+            Figure.Time(prefill.Select(s => s * 1e3)),
+            Figure.Rate(batch1.Select(s => decodeSteps / s)),
+            Figure.Rate(batch8.Select(s => 8 * decodeSteps / s)));
+    }
+
+    private static List<double> Repeat(int repeats, Func<double> measure)
     {
         measure(); // warm-up: allocator, kernels, caches
-        return Enumerable.Range(0, repeats).Select(_ => measure()).Min();
+        return Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
     }
 
     private static Tensor Prompt(int batch, int vocab)

@@ -1,4 +1,5 @@
 using GenAI.Benchmarks;
+using GenAI.Benchmarks.LlamaCpp;
 
 return args.FirstOrDefault() switch
 {
@@ -11,6 +12,7 @@ return args.FirstOrDefault() switch
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     "quantization" => QuantizationQualityBenchmark.Run(args[1..]),
     "constrained" => ConstrainedBenchmark.Run(args[1..]),
+    "llamacpp" => LlamaCppBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -37,8 +39,18 @@ static int Usage()
                   Options: --prompt N (128), --new-tokens N (128), --arrival-trials N (3), --only arrivals,
                   --trace yes (the engine's passes during each arrival trial)
           load    starts the server (its own process) and runs C = 1, 8, 32 concurrent streaming clients for a
-                  fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS.
+                  fixed time each, then three runs at C = 32: tokens/s, TTFT p50/p99, 2xx/429/other, server RSS; RSS after
+                  load and after the runs against the weights + KV cache /metrics reports.
                   Options: --model DIR (the fixture), --seconds N (20), --max-tokens N (64)
+          llamacpp  GenAI beside llama.cpp on the same random weights (issue 12): GPT-2-124M-shaped (--arch gpt2) or
+                  SmolLM2-360M-shaped with GPT-2's vocabulary (--arch llama), written as Hugging Face folders and exported
+                  to GGUF F32/F16 (+ Q8_0 by llama-quantize); greedy tokens checked equal in F32; GenAI F32, BF16 and int8
+                  (--quantize int8) beside llama.cpp F32, F16 and Q8_0: raw prefill and decode (GenAI's model benchmark;
+                  llama-bench pp128/tg128) and HTTP streaming (GenAI's server and llama-server -np 8, one client): 1 stream,
+                  8 streams, TTFT; the issue's target ratios, PASS or MISS; GenAI server's RSS against weights + KV cache.
+                  Options: --llama-cpp DIR (llama.cpp's build/bin; or LLAMA_CPP_BIN), --arch gpt2|llama, --threads N (2),
+                  --repeats N (3), --rounds N (2: every measurement again, later), --work DIR, --keep (the files),
+                  --check-only (export and greedy check, no figures)
           serving  one greedy stream on a GPT-2-124M-shaped model (random weights, written once to a folder): batch-1
                   decode tokens/s of the engine in this process (raw) and streamed by the server process over HTTP, and
                   their ratio (target >= 0.95). Options: --model DIR, --prompt N (128), --new-tokens N (128), --repeats N (6)

@@ -38,7 +38,7 @@ internal static class QuantizationQualityBenchmark
         }
         foreach (var (shape, create) in new (string, Func<CausalLanguageModel>)[]
                  {
-                     ("GPT-2-124M (random)", () => Gpt2Architecture.Instance.Create(new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 })),
+                     ("GPT-2-124M (random)", () => Gpt2Architecture.Instance.Create(ShapedConfigs.Gpt2_124M())),
                      ("SmolLM2-360M (random)", () => LlamaFamily.Llama.Create(ShapedConfigs.SmolLM2_360M())),
                  })
         {

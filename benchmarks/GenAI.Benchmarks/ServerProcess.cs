@@ -1,51 +1,115 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 
 namespace GenAI.Benchmarks;
 
-/// <summary>The built server (GenAI.Server.dll beside the benchmarks) running as its own process on a free loopback port.</summary>
+/// <summary>
+/// A server a benchmark starts as its own process on 127.0.0.1 (GenAI's, or llama.cpp's llama-server), waits for until
+/// its readiness endpoint answers 2xx, and stops (the whole process tree) when disposed. The last lines of its output
+/// are kept for the error when it does not come up.
+/// </summary>
 internal sealed class ServerProcess : IDisposable
 {
-    private readonly Process _process;
+    private const int KeptLines = 40;
+    private readonly Queue<string> _lastLines = new();
 
     private ServerProcess(Process process, Uri baseUri)
     {
-        _process = process;
+        Process = process;
         BaseUri = baseUri;
     }
 
+    public Process Process { get; }
+
+    /// <summary><c>http://127.0.0.1:port</c>.</summary>
     public Uri BaseUri { get; }
 
-    public int Id => _process.Id;
+    /// <summary>The server's resident memory now (<c>VmRSS</c>).</summary>
+    public long ResidentBytes => ServerMemory.ReadResidentBytes(Process.Id);
 
-    /// <summary>Starts the server on <paramref name="model"/> with <paramref name="extraArguments"/> and waits until it is ready.</summary>
-    public static ServerProcess Start(string model, params string[] extraArguments)
+    /// <summary>GenAI's server (the build beside this benchmark) serving <paramref name="modelFolder"/>, with <paramref name="options"/> added.</summary>
+    public static ServerProcess StartGenAI(string modelFolder, params string[] options)
     {
-        int port = LoadBenchmark.FreePort();
+        int port = FreePort();
         string dll = Path.Combine(AppContext.BaseDirectory, "GenAI.Server.dll");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { dll, "--model", model, "--urls", $"http://127.0.0.1:{port}" }.Concat(extraArguments)) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        return Start("dotnet", [dll, "--model", modelFolder, "--urls", $"http://127.0.0.1:{port}", .. options], port, "/health/ready");
+    }
+
+    /// <summary>Starts <paramref name="fileName"/> listening on <paramref name="port"/> and waits until <paramref name="readyPath"/> answers 2xx.</summary>
+    public static ServerProcess Start(string fileName, IEnumerable<string> arguments, int port, string readyPath, int timeoutSeconds = 180)
+    {
+        var start = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        var server = new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        server.Process.OutputDataReceived += (_, e) => server.Keep(e.Data);
+        server.Process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
+        server.Process.BeginOutputReadLine();
+        server.Process.BeginErrorReadLine();
         try
         {
-            LoadBenchmark.WaitReady(server.BaseUri, process);
+            server.WaitReady(readyPath, timeoutSeconds);
+            return server;
         }
         catch
         {
             server.Dispose();
             throw;
         }
-        return server;
+    }
+
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-        _process.Dispose();
+        try
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.WaitForExit();
+        }
+        finally
+        {
+            Process.Dispose();
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > KeptLines) _lastLines.Dequeue();
+        }
+    }
+
+    private string LastLines()
+    {
+        lock (_lastLines) return string.Join(Environment.NewLine, _lastLines);
+    }
+
+    private void WaitReady(string readyPath, int timeoutSeconds)
+    {
+        using var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Process.HasExited) throw new InvalidOperationException($"{Process.StartInfo.FileName} exited with {Process.ExitCode}:{Environment.NewLine}{LastLines()}");
+            try
+            {
+                if (http.GetAsync(readyPath).Result.IsSuccessStatusCode) return;
+            }
+            catch (AggregateException)
+            {
+            }
+            Thread.Sleep(250);
+        }
+        throw new TimeoutException($"{Process.StartInfo.FileName} did not become ready in {timeoutSeconds} s:{Environment.NewLine}{LastLines()}");
     }
 }

@@ -29,20 +29,20 @@ internal static class ServingBenchmark
         if (!File.Exists(Path.Combine(folder, "model.safetensors"))) Write(folder);
         var prompt = Enumerable.Range(0, promptLength).Select(i => (int)((i * 7919L + 13) % 50000)).ToList();
 
-        using var server = ServerProcess.Start(folder);
+        using var server = ServerProcess.StartGenAI(folder);
         using var model = ModelLoader.Load(folder);
         var tokenizer = TokenizerLoader.Load(folder);
         // The engine as the server builds it with its defaults (16 rows, 4096 positions capped by the model, prefix cache on).
         using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 16, MaxSequenceLength = 4096 });
 
         Console.WriteLine($"GPT-2-124M shape, F32, {folder}; one greedy stream, {promptLength}-token prompt, {newTokens} new tokens; " +
-                          $"server pid {server.Id}; {repeats} alternating runs (figures are noisy on a shared machine)");
+                          $"server pid {server.Process.Id}; {repeats} alternating runs (figures are noisy on a shared machine)");
         Raw(engine, prompt, 16); // warm-up: JIT, allocator, kernel threads
         Http(server.BaseUri, prompt, 16);
         var raw = new List<double>();
         var served = new List<double>();
         var self = Process.GetCurrentProcess();
-        using var serverProcess = Process.GetProcessById(server.Id);
+        using var serverProcess = Process.GetProcessById(server.Process.Id);
         for (int i = 0; i < repeats; i++)
         {
             var rawCost = ProcessCost.Of(self);
