@@ -32,6 +32,29 @@ public static class TorchRuntime
     [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
     private static extern int SetNativeEnvironment(string name, string value, int overwrite);
 
+    // glibc raises its mmap threshold (up to 32 MiB) each time a large block is freed, so a burst of prefill passes
+    // leaves its 1-4 MiB temporaries in the heap for good: +1.4 GiB of RSS on a SmolLM2-360M-shaped server after eight
+    // concurrent 128-token prompts, +0.2 GiB with the threshold fixed at 1 MiB. Serving only: training reuses its large
+    // blocks every step and would pay page faults instead. A value the user set (MALLOC_MMAP_THRESHOLD_) wins.
+    private const int MallocMmapThreshold = -3; // M_MMAP_THRESHOLD
+    private const int ServingMmapThreshold = 1 << 20;
+
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int MallocOption(int option, int value);
+
+    private static void FixMmapThresholdForServing()
+    {
+        if (!OperatingSystem.IsLinux() || _waitPolicy == "ACTIVE" || Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null) return;
+        try
+        {
+            MallocOption(MallocMmapThreshold, ServingMmapThreshold);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            // not glibc: its allocator has its own policy
+        }
+    }
+
     private static Exception? TryLoad()
     {
         try
@@ -41,6 +64,7 @@ public static class TorchRuntime
             {
                 SetNativeEnvironment("OMP_WAIT_POLICY", _waitPolicy, 0);
             }
+            FixMmapThresholdForServing();
             InitializeDeviceType(DeviceType.CPU);
             return null;
         }
