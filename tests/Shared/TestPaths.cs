@@ -52,49 +52,13 @@ internal static class TestPaths
     /// linked except <paramref name="rewritten"/>, which <paramref name="write"/> writes into the staging folder. Made
     /// once (staged, then moved into place, so concurrent test processes never see half a folder).
     /// </summary>
-    public static string DerivedModel(string source, string name, Action<string> write, params string[] rewritten)
-    {
-        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
-        lock (MaterializeGate)
-        {
-            if (Directory.Exists(target)) return target;
-            string staging = target + ".tmp-" + Environment.ProcessId;
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            Directory.CreateDirectory(staging);
-            foreach (string file in Directory.EnumerateFiles(source))
-            {
-                string fileName = Path.GetFileName(file);
-                if (rewritten.Contains(fileName)) continue;
-                File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
-            }
-            write(staging);
-            try
-            {
-                Directory.Move(staging, target);
-            }
-            catch (IOException) when (Directory.Exists(target))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-            return target;
-        }
-    }
+    public static string DerivedModel(string source, string name, Action<string> write, params string[] rewritten) =>
+        Stage(source, name, fileName => rewritten.Contains(fileName), write);
 
-    private static string Materialize(string name, string source, string tokenizerName)
-    {
-        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
-        lock (MaterializeGate)
+    // A fixture's folder keeps its tokenizer packed (tokenizers/NAME/tokenizer.json.gz, named in its TOKENIZER file).
+    private static string Materialize(string name, string source, string tokenizerName) =>
+        Stage(source, name, fileName => fileName is "TOKENIZER" || fileName.EndsWith(".gz", StringComparison.Ordinal), staging =>
         {
-            if (Directory.Exists(target)) return target;
-            string staging = target + ".tmp-" + Environment.ProcessId;
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            Directory.CreateDirectory(staging);
-            foreach (string file in Directory.EnumerateFiles(source))
-            {
-                string fileName = Path.GetFileName(file);
-                if (fileName is "TOKENIZER" || fileName.EndsWith(".gz", StringComparison.Ordinal)) continue;
-                File.CreateSymbolicLink(Path.Combine(staging, fileName), file);
-            }
             string tokenizerFolder = Path.Combine(Fixtures, "tokenizers", tokenizerName);
             using (var packed = File.OpenRead(Path.Combine(tokenizerFolder, "tokenizer.json.gz")))
             using (var gzip = new GZipStream(packed, CompressionMode.Decompress))
@@ -104,6 +68,24 @@ internal static class TestPaths
             }
             string config = Path.Combine(staging, "tokenizer_config.json");
             if (!File.Exists(config)) File.CreateSymbolicLink(config, Path.Combine(tokenizerFolder, "tokenizer_config.json"));
+        });
+
+    private static string Stage(string source, string name, Func<string, bool> skip, Action<string> write)
+    {
+        string target = Path.Combine(AppContext.BaseDirectory, "fixture-models", name);
+        lock (MaterializeGate)
+        {
+            if (Directory.Exists(target)) return target;
+            string staging = target + ".tmp-" + Environment.ProcessId;
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            foreach (string file in Directory.EnumerateFiles(source))
+            {
+                string fileName = Path.GetFileName(file);
+                if (skip(fileName)) continue;
+                File.CreateSymbolicLink(Path.Combine(staging, fileName), new FileInfo(file).LinkTarget is string link ? Path.GetFullPath(link, source) : file);
+            }
+            write(staging);
             try
             {
                 Directory.Move(staging, target);
