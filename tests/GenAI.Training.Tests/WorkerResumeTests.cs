@@ -19,7 +19,7 @@ public sealed partial class WorkerResumeTests : IDisposable
         string[] args =
         [
             "train", "--data", data, "--out", output, "--n_layer", "1", "--n_head", "2", "--n_embd", "64", "--block_size", "32",
-            "--batch_size", "8", "--max_iters", "120", "--lr_decay_iters", "120", "--warmup_iters", "10", "--eval_interval", "40",
+            "--batch_size", "8", "--max_iters", "400", "--lr_decay_iters", "400", "--warmup_iters", "10", "--eval_interval", "40",
             "--eval_iters", "10", "--checkpoint_interval", "20",
         ];
 
@@ -33,8 +33,11 @@ public sealed partial class WorkerResumeTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, $"no checkpoint past step 60 within 300 s:\n{firstOutput}");
             await Task.Delay(50);
         }
+        // 400 iterations: a quiet machine runs ~100 a second, so the kill lands well before the end.
+        Assert.False(first.HasExited, $"the worker finished before it could be killed mid-run:\n{firstOutput}");
         first.Kill(entireProcessTree: true); // SIGKILL: no chance to save anything more
         await first.WaitForExitAsync();
+        first.WaitForExit(); // the overload without a timeout also waits for the output handlers to see the last lines
         double freshLoss = Losses(firstOutput.ToString())[0].Validation;
 
         var (second, secondOutput) = _workers.Start(args);
@@ -45,7 +48,7 @@ public sealed partial class WorkerResumeTests : IDisposable
         int resumedFrom = int.Parse(ResumeLine().Match(log).Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(resumedFrom >= 60, log);
         var losses = Losses(log);
-        Assert.True(losses[0].Step > resumedFrom && losses[^1].Step == 120, log);
+        Assert.True(losses[0].Step > resumedFrom && losses[^1].Step == 400, log);
         // The trajectory continues: the first evaluation after resuming is far below an untrained model's loss.
         Assert.True(losses[0].Validation < freshLoss - 1.0, $"fresh {freshLoss}, resumed {losses[0].Validation}\n{log}");
         Assert.Contains("ms/iter", log);
