@@ -16,6 +16,8 @@ public enum JobOutcome
     Stopped,
     /// <summary>The worker lost its lease: another worker owns the job now.</summary>
     LeaseLost,
+    /// <summary>Trained, but a cancel was requested before the model was published: the caller marks it cancelled.</summary>
+    CancelRequested,
 }
 
 /// <summary>
@@ -46,8 +48,7 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
     {
         try
         {
-            Execute(job, owner, cancellation);
-            return JobOutcome.Finished;
+            return Execute(job, owner, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -69,7 +70,7 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
         }
     }
 
-    private void Execute(JobRecord job, string owner, CancellationToken cancellation)
+    private JobOutcome Execute(JobRecord job, string owner, CancellationToken cancellation)
     {
         bool resuming = job.Status == JobStatus.Running;
         if (!resuming) store.AddEvent(job.Id, "info", $"Validating training file: {job.TrainingFile}");
@@ -105,12 +106,15 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             MayWriteCheckpoint = () => store.HoldsLease(job.Id, owner),
         });
 
+        // A cancel the worker's heartbeat has not seen yet (a short job ends between two) still wins over publishing.
+        if (store.GetJob(job.Id) is { CancelRequested: true }) return JobOutcome.CancelRequested;
         CopyMissingFiles(job.ModelFolder, output);
         new ModelRepository(modelsRoot).Publish(name, output);
         store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
         Check(store.Succeed(job.Id, owner, name));
         store.AddEvent(job.Id, "info", "The job has successfully completed");
         DeleteWorkFolder(job.Id);
+        return JobOutcome.Finished;
     }
 
     /// <summary>

@@ -100,7 +100,7 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
         }
 
         var outcome = await training.ConfigureAwait(false);
-        if (outcome == JobOutcome.Stopped && cancelRequested) Cancelled(store, job.Id);
+        if ((outcome == JobOutcome.Stopped && cancelRequested) || outcome == JobOutcome.CancelRequested) Cancelled(store, job.Id);
         else if (outcome == JobOutcome.Stopped && !leaseLost)
         {
             store.Release(job.Id, options.WorkerId);

@@ -23,14 +23,14 @@ public abstract class JobWorkerTests : IDisposable
 
     internal static string TrainingText => string.Concat(Enumerable.Repeat("To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.\n", 80));
 
-    private JobWorker Worker(string id = "test-worker") => new(new JobWorkerOptions
+    private JobWorker Worker(string id = "test-worker", TimeSpan? heartbeat = null) => new(new JobWorkerOptions
     {
         DataRoot = DataRoot,
         ModelsRoot = ModelsRoot,
         WorkerId = id,
         JobStore = Connection,
-        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
-        LeaseDuration = TimeSpan.FromSeconds(5),
+        HeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(200),
+        LeaseDuration = heartbeat is null ? TimeSpan.FromSeconds(5) : 3 * heartbeat.Value,
     }, TextWriter.Null);
 
     private static async Task<StoredFile> UploadAsync(IJobStore store, string text, string name = "train.txt") =>
@@ -136,6 +136,29 @@ public abstract class JobWorkerTests : IDisposable
         }
         Assert.True(store.RequestCancel(job.Id)!.CancelRequested);
         await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var cancelled = store.GetJob(job.Id)!;
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        Assert.Null(cancelled.FineTunedModel);
+        Assert.False(Directory.Exists(ModelsRoot));
+    }
+
+    [SkippableFact]
+    public async Task ACancelTheHeartbeatNeverSawStillWinsOverPublishing()
+    {
+        using var store = OpenStore();
+        var job = store.CreateJob(Job(await UploadAsync(store, TrainingText), maxSteps: 200));
+        using var worker = Worker(heartbeat: TimeSpan.FromHours(1)); // the job ends long before a heartbeat
+        var running = worker.RunOnceAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
+        while (!store.EventsSince(job.Id, 0).Any(e => e.Type == "metrics"))
+        {
+            Assert.False(running.IsCompleted, "the worker ended before training");
+            Assert.True(DateTime.UtcNow < deadline, "no training step within 300 s");
+            await Task.Delay(10);
+        }
+        Assert.True(store.RequestCancel(job.Id)!.CancelRequested);
+        await running.WaitAsync(TimeSpan.FromSeconds(300));
 
         var cancelled = store.GetJob(job.Id)!;
         Assert.Equal(JobStatus.Cancelled, cancelled.Status);
