@@ -104,6 +104,8 @@ public sealed class PlaygroundBrowserTests(PlaygroundServer fixture) : IClassFix
         var tokens = page.Locator("li.message.assistant .tokens .token");
         int generated = int.Parse(Regex.Match(await page.InnerTextAsync("li.message.assistant .meta"), @"(\d+) tokens").Groups[1].Value);
         Assert.InRange(generated, 1, 300);
+        // The view is drawn when it opens: wait for its last token before counting.
+        await page.WaitForSelectorAsync($"li.message.assistant .tokens .token >> nth={generated - 1}");
         Assert.Equal(generated, await tokens.CountAsync());
         Assert.Matches(@"^hsl|^rgb", await tokens.Nth(3).EvaluateAsync<string>("t => t.style.backgroundColor"));
         await tokens.Nth(3).HoverAsync();
