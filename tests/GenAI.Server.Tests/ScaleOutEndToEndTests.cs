@@ -20,7 +20,7 @@ public sealed class ScaleOutEndToEndTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("genai-scale-out-").FullName;
     private readonly List<ServerProcess> _servers = [];
-    private readonly List<(Process Process, StringBuilder Output)> _workers = [];
+    private readonly WorkerProcesses _workers = new(WorkerDll);
     private string? _database;
 
     private string DataRoot => Path.Combine(_root, "data");
@@ -80,8 +80,8 @@ public sealed class ScaleOutEndToEndTests : IAsyncLifetime
             await Task.Delay(50);
         }
         int killedAt = int.Parse(File.ReadAllText(latest).Trim()["step-".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        var (killed, killedOutput) = _workers[holder == "worker-1" ? 0 : 1];
-        var survivorOutput = _workers[holder == "worker-1" ? 1 : 0].Output;
+        var (killed, killedOutput) = _workers.Started[holder == "worker-1" ? 0 : 1];
+        var survivorOutput = _workers.Started[holder == "worker-1" ? 1 : 0].Output;
         killed.Kill(entireProcessTree: true);
         await killed.WaitForExitAsync();
 
@@ -144,25 +144,10 @@ public sealed class ScaleOutEndToEndTests : IAsyncLifetime
         return body.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToList();
     }
 
-    private void StartWorker(string id)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { WorkerDll, "run", "--models-root", ModelsRoot, "--data-root", DataRoot,
-                     "--worker-id", id, "--poll-seconds", "0.2", "--lease-seconds", "2" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        // The connection comes through the environment, as the container images pass it (no password on a command line).
-        start.Environment["GenAI__JobStore"] = _database;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the worker did not start");
-        var output = new StringBuilder();
-        DataReceivedEventHandler append = (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.OutputDataReceived += append;
-        process.ErrorDataReceived += append;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _workers.Add((process, output));
-    }
+    // The connection comes through the environment, as the container images pass it (no password on a command line).
+    private void StartWorker(string id) =>
+        _workers.Start(["run", "--models-root", ModelsRoot, "--data-root", DataRoot, "--worker-id", id, "--poll-seconds", "0.2", "--lease-seconds", "2"],
+            new Dictionary<string, string> { ["GenAI__JobStore"] = _database! });
 
     /// <summary>The worker as built beside this test (same configuration and framework), in its own output folder.</summary>
     private static string WorkerDll
@@ -175,7 +160,7 @@ public sealed class ScaleOutEndToEndTests : IAsyncLifetime
     }
 
     private string Logs() =>
-        string.Join("\n", _workers.Select((w, i) => $"--- worker-{i + 1}:\n{Text(w.Output)}")) + string.Join("\n", _servers.Select((s, i) => $"--- server {i}:\n{s.Output}"));
+        string.Join("\n", _workers.Started.Select((w, i) => $"--- worker-{i + 1}:\n{Text(w.Output)}")) + string.Join("\n", _servers.Select((s, i) => $"--- server {i}:\n{s.Output}"));
 
     private static string Text(StringBuilder output)
     {
@@ -187,15 +172,7 @@ public sealed class ScaleOutEndToEndTests : IAsyncLifetime
     // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and the processes would outlive the run.
     public async Task DisposeAsync()
     {
-        foreach (var (process, _) in _workers)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-            process.Dispose();
-        }
+        _workers.Dispose();
         foreach (var server in _servers) await server.DisposeAsync();
         if (_database is not null) PostgresServer.Shared.DropDatabase(_database);
         Directory.Delete(_root, recursive: true);
