@@ -77,7 +77,10 @@ public interface IJobStore : IDisposable
     /// <summary>Records the resolved hyperparameters of a leased job.</summary>
     bool SetPlan(string jobId, string owner, FineTuningPlan plan, long trainedTokens);
 
-    /// <summary>Finishes a leased job successfully with its published model.</summary>
+    /// <summary>
+    /// Finishes a leased job successfully with its published model. Each finishing transition writes its closing event
+    /// in the same transaction as the status, so a client that reads events until the status is final sees it.
+    /// </summary>
     bool Succeed(string jobId, string owner, string fineTunedModel);
 
     /// <summary>Finishes a leased job as failed.</summary>

@@ -64,7 +64,6 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             string? param = (e as ArgumentException)?.ParamName;
             log.WriteLine($"job {job.Id} failed: {e}");
             Check(store.Fail(job.Id, owner, new JobError(code, e.Message, param)));
-            store.AddEvent(job.Id, "error", $"Fine-tuning job failed: {e.Message}");
             DeleteWorkFolder(job.Id); // a failed job is never resumed
             return JobOutcome.Finished;
         }
@@ -112,7 +111,6 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
         new ModelRepository(modelsRoot).Publish(name, output);
         store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
         Check(store.Succeed(job.Id, owner, name));
-        store.AddEvent(job.Id, "info", "The job has successfully completed");
         DeleteWorkFolder(job.Id);
         return JobOutcome.Finished;
     }

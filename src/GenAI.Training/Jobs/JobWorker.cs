@@ -128,7 +128,6 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
     private void Cancelled(IJobStore store, string jobId)
     {
         if (!store.MarkCancelled(jobId, options.WorkerId)) return;
-        store.AddEvent(jobId, "info", "Job cancelled");
         new JobRunner(store, options.ModelsRoot, log).DeleteWorkFolder(jobId);
     }
 

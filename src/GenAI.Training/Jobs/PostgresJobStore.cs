@@ -205,17 +205,17 @@ public sealed class PostgresJobStore : IJobStore
 
     /// <inheritdoc />
     public bool Succeed(string jobId, string owner, string fineTunedModel) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Succeeded}', fine_tuned_model = @model, finished_at = @now, lease_owner = NULL, lease_expires = NULL",
+        UpdateLeased(jobId, owner, ("info", "The job has successfully completed"), $"status = '{JobStatus.Succeeded}', fine_tuned_model = @model, finished_at = @now, lease_owner = NULL, lease_expires = NULL",
             ("model", fineTunedModel), ("now", JobStore.Now));
 
     /// <inheritdoc />
     public bool Fail(string jobId, string owner, JobError error) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Failed}', error = @error, finished_at = @now, lease_owner = NULL, lease_expires = NULL",
+        UpdateLeased(jobId, owner, ("error", $"Fine-tuning job failed: {error.Message}"), $"status = '{JobStatus.Failed}', error = @error, finished_at = @now, lease_owner = NULL, lease_expires = NULL",
             ("error", JobRows.ToJson(error)), ("now", JobStore.Now));
 
     /// <inheritdoc />
     public bool MarkCancelled(string jobId, string owner) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Cancelled}', finished_at = @now, lease_owner = NULL, lease_expires = NULL", ("now", JobStore.Now));
+        UpdateLeased(jobId, owner, ("info", "Job cancelled"), $"status = '{JobStatus.Cancelled}', finished_at = @now, lease_owner = NULL, lease_expires = NULL", ("now", JobStore.Now));
 
     /// <inheritdoc />
     public bool Release(string jobId, string owner) =>
@@ -273,11 +273,19 @@ public sealed class PostgresJobStore : IJobStore
 
     // ---- plumbing ----
 
-    private bool UpdateLeased(string jobId, string owner, string assignments, params (string, object?)[] parameters)
+    private bool UpdateLeased(string jobId, string owner, string assignments, params (string, object?)[] parameters) =>
+        UpdateLeased(jobId, owner, null, assignments, parameters);
+
+    // A finishing transition and its closing event commit together (or neither, when the lease is no longer held).
+    private bool UpdateLeased(string jobId, string owner, (string Level, string Message)? closingEvent, string assignments, params (string, object?)[] parameters)
     {
         using var c = _source.OpenConnection();
-        return Execute(c, $"UPDATE jobs SET {assignments} WHERE id = @id AND lease_owner = @owner AND status IN {Live}",
+        using var transaction = c.BeginTransaction();
+        bool updated = Execute(c, $"UPDATE jobs SET {assignments} WHERE id = @id AND lease_owner = @owner AND status IN {Live}",
             [.. parameters, ("id", jobId), ("owner", owner)]) == 1;
+        if (updated && closingEvent is { } e) InsertEvent(c, jobId, e.Level, e.Message, "message", null);
+        transaction.Commit();
+        return updated;
     }
 
     private static void InsertEvent(NpgsqlConnection c, string jobId, string level, string message, string type, string? data) =>

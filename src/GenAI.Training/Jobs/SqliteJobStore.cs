@@ -169,17 +169,17 @@ public sealed class SqliteJobStore : IJobStore
 
     /// <summary>Finishes a leased job successfully with its published model.</summary>
     public bool Succeed(string jobId, string owner, string fineTunedModel) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Succeeded}', fine_tuned_model = $model, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
+        UpdateLeased(jobId, owner, ("info", "The job has successfully completed"), $"status = '{JobStatus.Succeeded}', fine_tuned_model = $model, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
             ("$model", fineTunedModel), ("$now", Now));
 
     /// <summary>Finishes a leased job as failed.</summary>
     public bool Fail(string jobId, string owner, JobError error) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Failed}', error = $error, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
+        UpdateLeased(jobId, owner, ("error", $"Fine-tuning job failed: {error.Message}"), $"status = '{JobStatus.Failed}', error = $error, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
             ("$error", JobRows.ToJson(error)), ("$now", Now));
 
     /// <summary>Finishes a leased job as cancelled (its worker stopped it on request).</summary>
     public bool MarkCancelled(string jobId, string owner) =>
-        UpdateLeased(jobId, owner, $"status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL", ("$now", Now));
+        UpdateLeased(jobId, owner, ("info", "Job cancelled"), $"status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL", ("$now", Now));
 
     /// <summary>Gives a leased job back (a worker shutting down): queued again, to resume from its checkpoint.</summary>
     public bool Release(string jobId, string owner) =>
@@ -256,11 +256,19 @@ public sealed class SqliteJobStore : IJobStore
         return connection;
     }
 
-    private bool UpdateLeased(string jobId, string owner, string assignments, params (string, object?)[] parameters)
+    private bool UpdateLeased(string jobId, string owner, string assignments, params (string, object?)[] parameters) =>
+        UpdateLeased(jobId, owner, null, assignments, parameters);
+
+    // A finishing transition and its closing event commit together (or neither, when the lease is no longer held).
+    private bool UpdateLeased(string jobId, string owner, (string Level, string Message)? closingEvent, string assignments, params (string, object?)[] parameters)
     {
         using var c = Open();
-        return Execute(c, $"UPDATE jobs SET {assignments} WHERE id = $id AND lease_owner = $owner AND status IN {Live}",
+        using var transaction = c.BeginTransaction();
+        bool updated = Execute(c, $"UPDATE jobs SET {assignments} WHERE id = $id AND lease_owner = $owner AND status IN {Live}",
             [.. parameters, ("$id", jobId), ("$owner", owner)]) == 1;
+        if (updated && closingEvent is { } e) InsertEvent(c, jobId, e.Level, e.Message, "message", null);
+        transaction.Commit();
+        return updated;
     }
 
     private static void InsertEvent(SqliteConnection c, string jobId, string level, string message, string type, string? data) =>

@@ -49,7 +49,10 @@ public abstract class JobStoreTests : IDisposable
         Assert.Null(store.RenewLease(created.Id, "worker-a", lease)); // the old owner learns it lost the job
         Assert.False(store.HoldsLease(created.Id, "worker-a")); // and writes no more checkpoints
         Assert.False(store.Succeed(created.Id, "worker-a", "stale"));
+        Assert.DoesNotContain(store.EventsSince(created.Id, 0), e => e.Message == "The job has successfully completed"); // no closing event either
         Assert.True(store.Succeed(created.Id, "worker-b", "gpt2-tiny-ft-x"));
+        // The closing event is committed with the status: whoever sees the final status sees it.
+        Assert.Equal(("info", "The job has successfully completed"), (store.EventsSince(created.Id, 0)[^1].Level, store.EventsSince(created.Id, 0)[^1].Message));
 
         var done = store.GetJob(created.Id)!;
         Assert.Equal(JobStatus.Succeeded, done.Status);
@@ -75,6 +78,7 @@ public abstract class JobStoreTests : IDisposable
         Assert.True(worker.RenewLease(job.Id, "w", TimeSpan.FromSeconds(30)));
         Assert.True(worker.MarkCancelled(job.Id, "w"));
         Assert.Equal(JobStatus.Cancelled, server.GetJob(job.Id)?.Status);
+        Assert.Equal("Job cancelled", Assert.Single(server.EventsSince(job.Id, 0), e => e.Message.StartsWith("Job cancelled", StringComparison.Ordinal)).Message);
 
         // Files, events and plans written by one are read by the other.
         worker.AddFile(new StoredFile("file-abc", "data.txt", "fine-tune", 12, JobStore.Now, "files/file-abc.txt"));
@@ -169,6 +173,7 @@ public abstract class JobStoreTests : IDisposable
         Assert.True(store.Fail(job.Id, "b", new JobError("training_error", "boom", null)));
         var failed = store.GetJob(job.Id)!;
         Assert.Equal((JobStatus.Failed, "boom"), (failed.Status, failed.Error?.Message));
+        Assert.Equal(("error", "Fine-tuning job failed: boom"), (store.EventsSince(job.Id, 0)[^1].Level, store.EventsSince(job.Id, 0)[^1].Message));
         var unchanged = store.RequestCancel(job.Id)!; // a finished job is left alone
         Assert.Equal((JobStatus.Failed, false), (unchanged.Status, unchanged.CancelRequested));
     }
