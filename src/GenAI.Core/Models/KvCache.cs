@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -237,6 +238,20 @@ public sealed class KvCache : IDisposable
     public (Tensor Keys, Tensor Values) Read(int layer, KvCacheStep step) =>
         (_keys[layer].narrow(0, step.FirstRow, step.Batch).narrow(2, 0, step.Span),
          _values[layer].narrow(0, step.FirstRow, step.Batch).narrow(2, 0, step.Span));
+
+    /// <summary>
+    /// True when <see cref="Attend"/> can take this step's <paramref name="query"/>: one new token per row on the CPU,
+    /// no autograd, query and cache in float32 or bfloat16.
+    /// </summary>
+    public bool CanAttend(KvCacheStep step, Tensor query) => DecodeAttention.Applies(step, query, _keys[0]);
+
+    /// <summary>
+    /// Attention of one new token per row (<paramref name="query"/> [batch, heads, 1, head_dim], after the layer's
+    /// <see cref="Write"/>) over the cached keys and values in place: each row up to its position, or its last
+    /// <paramref name="window"/> positions. Returns [batch, 1, heads × head_dim]. Check <see cref="CanAttend"/> first.
+    /// </summary>
+    public Tensor Attend(int layer, KvCacheStep step, Tensor query, double scale, int? window = null) =>
+        DecodeAttention.Apply(query, _keys[layer], _values[layer], step, scale, window);
 
     /// <summary>Records the step's tokens as cached (call after every layer was written).</summary>
     public void Commit(KvCacheStep step)

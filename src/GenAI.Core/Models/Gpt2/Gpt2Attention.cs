@@ -41,6 +41,12 @@ public sealed class Gpt2Attention : nn.Module
         long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
         var qkv = _qkv.Apply(x).view(batch, tokens, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
         Tensor query = qkv[0], key = qkv[1], value = qkv[2];
+        if (cache is not null && step is not null && !training && cache.CanAttend(step, query))
+        {
+            cache.Write(_layerIndex, step, key, value);
+            var attendedInPlace = cache.Attend(_layerIndex, step, query, _queryScale / Math.Sqrt(_headDim));
+            return nn.functional.dropout(_output.Apply(attendedInPlace), _residualDropout, training);
+        }
         if (_queryScale != 1.0) query = query.mul(_queryScale);
 
         Tensor? mask = null;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace GenAI.Core.Models.Kernels;
 
 /// <summary>
@@ -5,11 +7,21 @@ namespace GenAI.Core.Models.Kernels;
 /// under load a Parallel.For partition could wait behind them and the kernel would run on one core; these
 /// threads do nothing else. The caller runs partition 0 itself.
 /// </summary>
+/// <remarks>
+/// Waking a sleeping thread costs ~35 µs on the virtual machines this serves on, and a decode step runs one
+/// kernel after every few libtorch ops (~100 per step), so both sides spin for <see cref="SpinTime"/> before they
+/// sleep: through a decode step the workers stay awake, between steps they sleep. While spinning they yield, so a
+/// libtorch worker that needs the core gets it.
+/// </remarks>
 internal sealed class KernelThreads
 {
+    /// <summary>How long a worker (and the caller, waiting for the workers) spins before it blocks.</summary>
+    public static readonly TimeSpan SpinTime = TimeSpan.FromMicroseconds(400);
+
     private static readonly Lazy<KernelThreads> Shared = new(() => new KernelThreads(Math.Max(0, TorchSharp.torch.get_num_threads() - 1)));
+    private static readonly long SpinTicks = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
     private readonly SemaphoreSlim[] _go;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 1);
     private readonly Lock _gate = new();
     private Action<int>? _body;
     private int _remaining;
@@ -43,22 +55,36 @@ internal sealed class KernelThreads
         lock (_gate)
         {
             _body = body;
-            _remaining = partitions - 1;
+            Volatile.Write(ref _remaining, partitions - 1);
             _done.Reset();
             for (int i = 1; i < partitions; i++) _go[i - 1].Release();
             body(0);
-            _done.Wait();
+            if (!SpinUntil(this, static threads => Volatile.Read(ref threads._remaining) == 0)) _done.Wait();
             _body = null;
         }
     }
 
     private void Work(int index)
     {
+        var go = _go[index];
         while (true)
         {
-            _go[index].Wait();
+            if (!SpinUntil(go, static semaphore => semaphore.CurrentCount > 0) || !go.Wait(0)) go.Wait();
             _body!(index + 1);
             if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+        }
+    }
+
+    // Spins (yielding the core to any other runnable thread) until the condition holds or SpinTime has passed.
+    private static bool SpinUntil<TState>(TState state, Func<TState, bool> condition)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; ; i++)
+        {
+            if (condition(state)) return true;
+            if (Stopwatch.GetTimestamp() - start > SpinTicks) return false;
+            if ((i & 63) == 63) Thread.Yield();
+            else Thread.SpinWait(8);
         }
     }
 }

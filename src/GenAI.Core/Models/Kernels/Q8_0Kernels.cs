@@ -62,6 +62,7 @@ internal readonly unsafe struct Q8_0FloatJob(float* x, Q8_0Weight weight, float*
         int b = 0;
         for (; b + 2 <= blocks; b += 2, w += 64, x += 64)
         {
+            WeightPrefetch.Line(w);
             a0 = Vector256.FusedMultiplyAdd(Block(w, x), Vector256.Create(scales[4 * b]), a0);
             a1 = Vector256.FusedMultiplyAdd(Block(w + 32, x + 32), Vector256.Create(scales[4 * b + 4]), a1);
         }
@@ -88,6 +89,7 @@ internal readonly unsafe struct Q8_0FloatJob(float* x, Q8_0Weight weight, float*
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int k = 0; k < _length; k += 8)
         {
+            if ((k & 63) == 0) WeightPrefetch.Line(w + k);
             var u = Q8_0.Widen8(w + k) * Vector256.Create(scales[(k >> 3) & ~3]);
             a0 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x0 + k), a0);
             a1 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x1 + k), a1);
@@ -113,6 +115,13 @@ internal readonly unsafe struct Q8_0FloatJob(float* x, Q8_0Weight weight, float*
         Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
         for (int k = 0; k < _length; k += 8)
         {
+            if ((k & 63) == 0)
+            {
+                WeightPrefetch.Line(w0 + k);
+                WeightPrefetch.Line(w1 + k);
+                WeightPrefetch.Line(w2 + k);
+                WeightPrefetch.Line(w3 + k);
+            }
             float* s = scales + ((k >> 3) & ~3);
             var p0 = Vector256.Load(x0 + k);
             var p1 = Vector256.Load(x1 + k);
@@ -242,6 +251,7 @@ internal readonly unsafe struct Q8_0VnniJob(byte* x, float* xScales, Q8_0Weight 
         b = 0;
         for (; b + 2 <= _blocks; b += 2, w += 64, p += 128)
         {
+            WeightPrefetch.Line(w);
             a0 = Vector256.FusedMultiplyAdd(Block(Vector256.Load(w), p), Vector256.Create(combined[b]), a0);
             a1 = Vector256.FusedMultiplyAdd(Block(Vector256.Load(w + 32), p + 64), Vector256.Create(combined[b + 1]), a1);
         }
@@ -269,6 +279,13 @@ internal readonly unsafe struct Q8_0VnniJob(byte* x, float* xScales, Q8_0Weight 
         float* c = combined;
         for (int k = 0; k < _length; k += 32, c += 16)
         {
+            if ((k & 63) == 0)
+            {
+                WeightPrefetch.Line(w0 + k);
+                WeightPrefetch.Line(w1 + k);
+                WeightPrefetch.Line(w2 + k);
+                WeightPrefetch.Line(w3 + k);
+            }
             var v0 = Vector256.Load(w0 + k);
             var v1 = Vector256.Load(w1 + k);
             var v2 = Vector256.Load(w2 + k);

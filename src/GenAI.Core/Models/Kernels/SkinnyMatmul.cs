@@ -210,6 +210,13 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 8 <= length; k += 8)
             {
+                if ((k & 15) == 0)
+                {
+                    PrefetchAhead(w0, k);
+                    PrefetchAhead(w1, k);
+                    PrefetchAhead(w2, k);
+                    PrefetchAhead(w3, k);
+                }
                 var p0 = Vector256.Load(x0 + k);
                 var p1 = Vector256.Load(x1 + k);
                 var p2 = Vector256.Load(x2 + k);
@@ -255,6 +262,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 16 <= length; k += 16)
             {
+                PrefetchAhead(w, k);
                 var u = TWeights.Load(w, k);
                 var v = TWeights.Load(w, k + 8);
                 a0 = Vector256.FusedMultiplyAdd(u, Vector256.Load(x0 + k), a0);
@@ -280,6 +288,10 @@ public static class SkinnyMatmul
             }
         }
 
+        /// <summary>Prefetches ahead of element <paramref name="k"/> of a weight row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrefetchAhead(void* row, int k) => WeightPrefetch.TwoLines((byte*)row + (long)k * TWeights.Size);
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static float Dot1(void* w, float* x, int length)
         {
@@ -287,6 +299,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 32 <= length; k += 32)
             {
+                PrefetchAhead(w, k);
                 a0 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k), Vector256.Load(x + k), a0);
                 a1 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k + 8), Vector256.Load(x + k + 8), a1);
                 a2 = Vector256.FusedMultiplyAdd(TWeights.Load(w, k + 16), Vector256.Load(x + k + 16), a2);

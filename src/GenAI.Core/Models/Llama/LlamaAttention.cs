@@ -85,6 +85,10 @@ public sealed class LlamaAttention : nn.Module
         if (pass.Cache is not null)
         {
             pass.Cache.Write(_layerIndex, pass.Step!, key, value);
+            if (!training && pass.Cache.CanAttend(pass.Step!, query))
+            {
+                return _output.Apply(pass.Cache.Attend(_layerIndex, pass.Step!, query, 1 / Math.Sqrt(_headDim), pass.WindowOf(_layerIndex)));
+            }
             (key, value) = pass.Cache.Read(_layerIndex, pass.Step!);
         }
         var attended = Attend(query, key, value, pass.MaskFor(_layerIndex));

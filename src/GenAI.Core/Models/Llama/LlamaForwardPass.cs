@@ -50,6 +50,9 @@ internal sealed class LlamaForwardPass
 
     public Tensor Sin { get; }
 
+    /// <summary>The sliding window of <paramref name="layer"/>, or null for full attention.</summary>
+    public int? WindowOf(int layer) => _windows[layer];
+
     public AttentionMask MaskFor(int layer)
     {
         if (_windows[layer] is not int window) return _plain;
