@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -26,6 +27,7 @@ public sealed class RmsNorm : nn.Module
     /// <summary>Normalizes <paramref name="x"/>.</summary>
     public Tensor Apply(Tensor x)
     {
+        if (SmallRowKernels.Applies(x, _weight)) return SmallRowKernels.RmsNorm(x, _weight, _epsilon);
         var dtype = x.dtype;
         var h = dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
         var normalized = h.mul(h.pow(2).mean([-1], keepdim: true).add_(_epsilon).rsqrt_());

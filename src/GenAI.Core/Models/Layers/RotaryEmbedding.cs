@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,6 +79,10 @@ public sealed class RotaryEmbedding : IDisposable
     /// <summary>Rotates <paramref name="x"/> [batch, heads, tokens, head_dim] by the tables of <see cref="Tables"/>.</summary>
     public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        if (SmallRowKernels.Applies(x, cos) && cos.is_contiguous() && sin.is_contiguous())
+        {
+            return SmallRowKernels.Rotary(x, cos, sin, _parameters.RotaryDim);
+        }
         int rotary = _parameters.RotaryDim, headDim = (int)x.shape[^1], half = rotary / 2;
         var turning = rotary == headDim ? x : x.narrow(-1, 0, rotary);
         var rotated = cat([turning.narrow(-1, half, half).neg(), turning.narrow(-1, 0, half)], -1);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using GenAI.Core.Models.Kernels;
 
 namespace GenAI.Core.Models.Quantization;
 
@@ -126,21 +127,12 @@ internal static unsafe class Q8_0
             var d = Vector256.Create(FromHalf(scales[b]));
             for (int k = 0; k < BlockSize; k += 16)
             {
-                Vector256.Narrow(ToBFloat16Bits(Widen8(q + k) * d), ToBFloat16Bits(Widen8(q + k + 8) * d)).Store(y + k);
+                Vector256.Narrow(BFloat16Bits.From(Widen8(q + k) * d), BFloat16Bits.From(Widen8(q + k + 8) * d)).Store(y + k);
             }
         }
         for (int k = 0; k < length - full * BlockSize; k++)
         {
-            uint bits = BitConverter.SingleToUInt32Bits(q[k] * FromHalf(scales[full]));
-            y[k] = (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
+            y[k] = BFloat16Bits.From(q[k] * FromHalf(scales[full]));
         }
-    }
-
-    /// <summary>float32 to bfloat16 bits (in the low half of each lane), rounded to nearest even; finite values.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> ToBFloat16Bits(Vector256<float> v)
-    {
-        var bits = v.AsUInt32();
-        return (bits + Vector256.Create(0x7FFFu) + ((bits >> 16) & Vector256<uint>.One)) >> 16;
     }
 }
