@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ internal static class DecodeAttention
     /// <summary>True when the kernel can take this step: one token per row, CPU, float32 or bfloat16 cache, no autograd.</summary>
     public static bool Applies(KvCacheStep step, Tensor query, Tensor cachedKeys) =>
         step.NewTokens == 1
-        && Vector256.IsHardwareAccelerated
+        && Avx.IsSupported && Vector256.IsHardwareAccelerated
         && !is_grad_enabled()
         && query.device_type == DeviceType.CPU
         && cachedKeys.dtype is ScalarType.Float32 or ScalarType.BFloat16
@@ -78,52 +79,123 @@ internal static class DecodeAttention
             int group = heads / kvHeads;
             int longest = 0;
             for (int u = first; u < end; u++) longest = Math.Max(longest, End(u / heads));
-            float* scores = (float*)ThreadScratch.Get((long)longest * sizeof(float));
+            float* scores = (float*)ThreadScratch.Get((long)(longest + 8) * sizeof(float));
+            long keyBytes = headDim * elementSize;
             for (int u = first; u < end; u++)
             {
                 int b = u / heads, h = u % heads, start = Start(b), stop = End(b);
                 long head = ((long)(_firstRow + b) * kvHeads + h / group) * positions * headDim;
-                byte* k = keys + head * elementSize, v = values + head * elementSize;
-                float* q = query + (long)u * headDim, o = output + (long)u * headDim;
-
-                float max = float.NegativeInfinity;
-                for (int j = start; j < stop; j++)
-                {
-                    float s = Dot<TCache>(q, k + (long)j * headDim * elementSize, headDim) * scale;
-                    scores[j] = s;
-                    if (s > max) max = s;
-                }
-                float sum = 0;
-                for (int j = start; j < stop; j++)
-                {
-                    float e = MathF.Exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                new Span<float>(o, headDim).Clear();
-                float inverse = 1 / sum;
-                for (int j = start; j < stop; j++) Accumulate<TCache>(o, v + (long)j * headDim * elementSize, scores[j] * inverse, headDim);
+                byte* k = keys + head * elementSize + start * keyBytes, v = values + head * elementSize + start * keyBytes;
+                int span = stop - start;
+                Scores<TCache>(query + (long)u * headDim, k, keyBytes, span, scores);
+                float sum = Softmax(scores, span);
+                WeightedSum<TCache>(scores, 1 / sum, v, keyBytes, span, output + (long)u * headDim);
             }
         }
 
+        // scores[j] = scale · q·k_j, four keys at a time so that one horizontal reduction serves four dot products.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Dot<TCache>(float* q, byte* k, int length) where TCache : struct, IWeightFormat
+        private void Scores<TCache>(float* q, byte* k, long keyBytes, int span, float* scores) where TCache : struct, IWeightFormat
         {
-            var a = Vector256<float>.Zero;
-            int i = 0;
-            for (; i + 8 <= length; i += 8) a = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), TCache.Load(k, i), a);
-            float sum = Vector256.Sum(a);
-            for (; i < length; i++) sum += q[i] * TCache.Scalar(k, i);
+            int vectorDim = headDim & ~7;
+            var scaled = Vector128.Create(scale);
+            int j = 0;
+            for (; j + 4 <= span; j += 4, k += 4 * keyBytes)
+            {
+                byte* k1 = k + keyBytes, k2 = k1 + keyBytes, k3 = k2 + keyBytes;
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int d = 0; d < vectorDim; d += 8)
+                {
+                    var qv = Vector256.Load(q + d);
+                    a0 = Vector256.FusedMultiplyAdd(qv, TCache.Load(k, d), a0);
+                    a1 = Vector256.FusedMultiplyAdd(qv, TCache.Load(k1, d), a1);
+                    a2 = Vector256.FusedMultiplyAdd(qv, TCache.Load(k2, d), a2);
+                    a3 = Vector256.FusedMultiplyAdd(qv, TCache.Load(k3, d), a3);
+                }
+                var pairs = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+                var sums = pairs.GetLower() + pairs.GetUpper();
+                for (int d = vectorDim; d < headDim; d++)
+                {
+                    sums += Vector128.Create(TCache.Scalar(k, d), TCache.Scalar(k1, d), TCache.Scalar(k2, d), TCache.Scalar(k3, d)) * q[d];
+                }
+                (sums * scaled).Store(scores + j);
+            }
+            for (; j < span; j++, k += keyBytes)
+            {
+                var a = Vector256<float>.Zero;
+                for (int d = 0; d < vectorDim; d += 8) a = Vector256.FusedMultiplyAdd(Vector256.Load(q + d), TCache.Load(k, d), a);
+                float sum = Vector256.Sum(a);
+                for (int d = vectorDim; d < headDim; d++) sum += q[d] * TCache.Scalar(k, d);
+                scores[j] = sum * scale;
+            }
+        }
+
+        // scores ← exp(scores − max); returns their sum.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Softmax(float* scores, int span)
+        {
+            var maxima = Vector256.Create(float.NegativeInfinity);
+            int j = 0;
+            for (; j + 8 <= span; j += 8) maxima = Vector256.Max(maxima, Vector256.Load(scores + j));
+            float max = float.NegativeInfinity;
+            for (int i = 0; i < 8; i++) max = Math.Max(max, maxima[i]);
+            for (; j < span; j++) max = Math.Max(max, scores[j]);
+            var shift = Vector256.Create(max);
+            var sums = Vector256<float>.Zero;
+            j = 0;
+            for (; j + 8 <= span; j += 8)
+            {
+                var e = Vector256.Exp(Vector256.Load(scores + j) - shift);
+                e.Store(scores + j);
+                sums += e;
+            }
+            float sum = Vector256.Sum(sums);
+            for (; j < span; j++)
+            {
+                float e = MathF.Exp(scores[j] - max);
+                scores[j] = e;
+                sum += e;
+            }
             return sum;
         }
 
+        // o = Σ_j weights[j]·v_j · normalizer, 32 dimensions at a time held in registers across all keys.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Accumulate<TCache>(float* o, byte* v, float weight, int length) where TCache : struct, IWeightFormat
+        private void WeightedSum<TCache>(float* weights, float normalizer, byte* v, long keyBytes, int span, float* o) where TCache : struct, IWeightFormat
         {
-            var w = Vector256.Create(weight);
-            int i = 0;
-            for (; i + 8 <= length; i += 8) Vector256.FusedMultiplyAdd(TCache.Load(v, i), w, Vector256.Load(o + i)).Store(o + i);
-            for (; i < length; i++) o[i] += weight * TCache.Scalar(v, i);
+            var scaleBy = Vector256.Create(normalizer);
+            int d = 0;
+            for (; d + 32 <= headDim; d += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                byte* row = v;
+                for (int j = 0; j < span; j++, row += keyBytes)
+                {
+                    var p = Vector256.Create(weights[j]);
+                    a0 = Vector256.FusedMultiplyAdd(TCache.Load(row, d), p, a0);
+                    a1 = Vector256.FusedMultiplyAdd(TCache.Load(row, d + 8), p, a1);
+                    a2 = Vector256.FusedMultiplyAdd(TCache.Load(row, d + 16), p, a2);
+                    a3 = Vector256.FusedMultiplyAdd(TCache.Load(row, d + 24), p, a3);
+                }
+                (a0 * scaleBy).Store(o + d);
+                (a1 * scaleBy).Store(o + d + 8);
+                (a2 * scaleBy).Store(o + d + 16);
+                (a3 * scaleBy).Store(o + d + 24);
+            }
+            for (; d + 8 <= headDim; d += 8)
+            {
+                var a = Vector256<float>.Zero;
+                byte* row = v;
+                for (int j = 0; j < span; j++, row += keyBytes) a = Vector256.FusedMultiplyAdd(TCache.Load(row, d), Vector256.Create(weights[j]), a);
+                (a * scaleBy).Store(o + d);
+            }
+            for (; d < headDim; d++)
+            {
+                float a = 0;
+                byte* row = v;
+                for (int j = 0; j < span; j++, row += keyBytes) a += weights[j] * TCache.Scalar(row, d);
+                o[d] = a * normalizer;
+            }
         }
     }
 }

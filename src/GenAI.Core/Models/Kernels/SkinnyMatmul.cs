@@ -44,6 +44,24 @@ public static class SkinnyMatmul
         }
     }
 
+    [ThreadStatic]
+    private static bool? _wideVectorsOnThisThread;
+
+    /// <summary>
+    /// Whether float32 and bfloat16 weights against four or more rows of x (batched decode, small prefills: compute
+    /// bound) use 512-bit vectors: true where the CPU has them. Tests and benchmarks set it to run either path on the
+    /// calling thread; setting it on a CPU without them throws.
+    /// </summary>
+    public static bool WideVectors
+    {
+        get => _wideVectorsOnThisThread ?? Vector512.IsHardwareAccelerated;
+        set
+        {
+            if (value && !Vector512.IsHardwareAccelerated) throw new PlatformNotSupportedException("this CPU has no 512-bit vectors");
+            _wideVectorsOnThisThread = value;
+        }
+    }
+
     /// <summary>
     /// True when <see cref="Linear(Tensor, Tensor, Tensor?)"/> can take these operands: CPU, float32 or bfloat16 (both the same), contiguous
     /// weights, no autograd, few rows.
@@ -77,12 +95,12 @@ public static class SkinnyMatmul
         int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
         if (weight.dtype == ScalarType.BFloat16)
         {
-            var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
+            var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
             KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         }
         else
         {
-            var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures);
+            var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
             KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         }
         if (x.dtype == ScalarType.Float32) return output;
@@ -156,7 +174,7 @@ public static class SkinnyMatmul
         using (output) return output.to(x.dtype);
     }
 
-    private readonly unsafe struct Job<TWeights>(float* x, void* w, float* bias, float* y, int rows, int inFeatures, int outFeatures)
+    private readonly unsafe struct Job<TWeights>(float* x, void* w, float* bias, float* y, int rows, int inFeatures, int outFeatures, bool wide)
         where TWeights : struct, IWeightFormat
     {
         private void* Row(int n) => (byte*)w + (long)n * inFeatures * TWeights.Size;
@@ -171,7 +189,11 @@ public static class SkinnyMatmul
                 for (; n + 4 <= endOut; n += 4)
                 {
                     int m = 0;
-                    for (; m + 4 <= rows; m += 4) Tile4x4(Row(n), x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
+                    for (; m + 4 <= rows; m += 4)
+                    {
+                        if (wide) Tile4x4Wide(Row(n), x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
+                        else Tile4x4(Row(n), x + (long)m * inFeatures, inFeatures, y + (long)m * outFeatures + n, outFeatures);
+                    }
                     for (; m < rows; m++)
                         for (int j = 0; j < 4; j++) y[(long)m * outFeatures + n + j] = Dot1(Row(n + j), x + (long)m * inFeatures, inFeatures);
                 }
@@ -239,6 +261,59 @@ public static class SkinnyMatmul
             r0[1] = Vector256.Sum(a10); r1[1] = Vector256.Sum(a11); r2[1] = Vector256.Sum(a12); r3[1] = Vector256.Sum(a13);
             r0[2] = Vector256.Sum(a20); r1[2] = Vector256.Sum(a21); r2[2] = Vector256.Sum(a22); r3[2] = Vector256.Sum(a23);
             r0[3] = Vector256.Sum(a30); r1[3] = Vector256.Sum(a31); r2[3] = Vector256.Sum(a32); r3[3] = Vector256.Sum(a33);
+            for (; k < length; k++)
+            {
+                for (int j = 0; j < 4; j++)
+                {
+                    float wv = TWeights.Scalar((byte*)w0 + j * rowBytes, k);
+                    y[j] += wv * x0[k];
+                    y[yStride + j] += wv * x1[k];
+                    y[2 * yStride + j] += wv * x2[k];
+                    y[3 * yStride + j] += wv * x3[k];
+                }
+            }
+        }
+
+        /// <summary><see cref="Tile4x4"/> with 512-bit vectors: twice the multiply-adds per instruction.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Tile4x4Wide(void* w0, float* x0, int length, float* y, int yStride)
+        {
+            long rowBytes = (long)length * TWeights.Size;
+            void* w1 = (byte*)w0 + rowBytes, w2 = (byte*)w1 + rowBytes, w3 = (byte*)w2 + rowBytes;
+            float* x1 = x0 + length, x2 = x1 + length, x3 = x2 + length;
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            int k = 0;
+            for (; k + 16 <= length; k += 16)
+            {
+                PrefetchAhead(w0, k);
+                PrefetchAhead(w1, k);
+                PrefetchAhead(w2, k);
+                PrefetchAhead(w3, k);
+                var p0 = Vector512.Load(x0 + k);
+                var p1 = Vector512.Load(x1 + k);
+                var p2 = Vector512.Load(x2 + k);
+                var p3 = Vector512.Load(x3 + k);
+                var u = TWeights.Load512(w0, k);
+                a00 = Vector512.FusedMultiplyAdd(u, p0, a00); a01 = Vector512.FusedMultiplyAdd(u, p1, a01);
+                a02 = Vector512.FusedMultiplyAdd(u, p2, a02); a03 = Vector512.FusedMultiplyAdd(u, p3, a03);
+                u = TWeights.Load512(w1, k);
+                a10 = Vector512.FusedMultiplyAdd(u, p0, a10); a11 = Vector512.FusedMultiplyAdd(u, p1, a11);
+                a12 = Vector512.FusedMultiplyAdd(u, p2, a12); a13 = Vector512.FusedMultiplyAdd(u, p3, a13);
+                u = TWeights.Load512(w2, k);
+                a20 = Vector512.FusedMultiplyAdd(u, p0, a20); a21 = Vector512.FusedMultiplyAdd(u, p1, a21);
+                a22 = Vector512.FusedMultiplyAdd(u, p2, a22); a23 = Vector512.FusedMultiplyAdd(u, p3, a23);
+                u = TWeights.Load512(w3, k);
+                a30 = Vector512.FusedMultiplyAdd(u, p0, a30); a31 = Vector512.FusedMultiplyAdd(u, p1, a31);
+                a32 = Vector512.FusedMultiplyAdd(u, p2, a32); a33 = Vector512.FusedMultiplyAdd(u, p3, a33);
+            }
+            float* r0 = y, r1 = y + yStride, r2 = r1 + yStride, r3 = r2 + yStride;
+            r0[0] = Vector512.Sum(a00); r1[0] = Vector512.Sum(a01); r2[0] = Vector512.Sum(a02); r3[0] = Vector512.Sum(a03);
+            r0[1] = Vector512.Sum(a10); r1[1] = Vector512.Sum(a11); r2[1] = Vector512.Sum(a12); r3[1] = Vector512.Sum(a13);
+            r0[2] = Vector512.Sum(a20); r1[2] = Vector512.Sum(a21); r2[2] = Vector512.Sum(a22); r3[2] = Vector512.Sum(a23);
+            r0[3] = Vector512.Sum(a30); r1[3] = Vector512.Sum(a31); r2[3] = Vector512.Sum(a32); r3[3] = Vector512.Sum(a33);
             for (; k < length; k++)
             {
                 for (int j = 0; j < 4; j++)

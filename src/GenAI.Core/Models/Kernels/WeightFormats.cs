@@ -15,6 +15,9 @@ internal unsafe interface IWeightFormat
     /// <summary>Eight consecutive elements from <paramref name="row"/>[<paramref name="k"/>] as floats.</summary>
     static abstract Vector256<float> Load(void* row, int k);
 
+    /// <summary>Sixteen consecutive elements from <paramref name="row"/>[<paramref name="k"/>] as floats.</summary>
+    static abstract Vector512<float> Load512(void* row, int k);
+
     /// <summary>Element <paramref name="k"/> of <paramref name="row"/> as a float.</summary>
     static abstract float Scalar(void* row, int k);
 }
@@ -26,6 +29,9 @@ internal readonly unsafe struct Float32Weights : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(void* row, int k) => Vector256.Load((float*)row + k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(void* row, int k) => Vector512.Load((float*)row + k);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scalar(void* row, int k) => ((float*)row)[k];
@@ -42,6 +48,10 @@ internal readonly unsafe struct BFloat16Weights : IWeightFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(void* row, int k) =>
         Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load((ushort*)row + k).ToVector256Unsafe()), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(void* row, int k) =>
+        Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load((ushort*)row + k).ToVector512Unsafe()), 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Scalar(void* row, int k) => BitConverter.Int32BitsToSingle(((ushort*)row)[k] << 16);
