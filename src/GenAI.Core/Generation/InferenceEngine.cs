@@ -36,6 +36,11 @@ public sealed class InferenceEngine : IDisposable
     // model priced at 60 ms took 1.3 s on a loaded machine), so the size grows by doubling only while passes keep within
     // their time, and falls back on an overrun.
     private int _largePrefillCap = 2 * SkinnyMatmul.MaxRows;
+    // Set while prompts that arrived together with nothing generating are prefilled at the full budget, one pass after
+    // another without decode steps between them (requests admitted meanwhile join, up to the batch's rows): the first of
+    // them to finish its prompt would otherwise start decoding alone and leave the rest to the small passes that protect
+    // a running stream, and decode steps of a few rows read the whole weights for a fraction of the batch's tokens.
+    private bool _burst;
     private int _queued;
     private ConstraintWork _constraintWork;
     private readonly Lock _constraintWorkGate = new();
@@ -191,6 +196,13 @@ public sealed class InferenceEngine : IDisposable
                     continue;
                 }
                 PrefillStep();
+                // A burst is prefilled whole before its first decode step: they then decode together from the start.
+                if (_burst)
+                {
+                    Admit();
+                    if (_active.Any(a => a.IsPrefilling && !a.IsCancelled)) continue;
+                }
+                _burst = false;
                 DecodeStep();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -254,7 +266,8 @@ public sealed class InferenceEngine : IDisposable
     {
         int start = _active.FindIndex(a => a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
         if (start < 0) return;
-        bool generating = IsGenerating;
+        bool generating = IsGenerating && !_burst;
+        _burst = !generating;
         double room = PrefillRoom;
         int budget = PrefillBudget(generating, room);
         var group = new List<ActiveRequest> { _active[start] };

@@ -79,6 +79,41 @@ public sealed class PrefillSchedulingTests(DecoderFixtures fixtures) : IClassFix
         Assert.Equal((0, 0), plain.PrefixCacheTokens);
     }
 
+    [Theory]
+    [InlineData("gpt2-tiny")]
+    [InlineData("llama3-tiny")]
+    public async Task PromptsArrivingTogetherAreAllReadBeforeTheFirstDecodeStep(string name)
+    {
+        var (model, tokenizer, prompts) = Fixture(name);
+        // Passes of 7 tokens: every prompt takes several, and the first to finish would otherwise decode alone.
+        using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 8, MaxPrefillTokensPerStep = 7, PrefixCacheBytes = 0 });
+        var steps = new ConcurrentQueue<int>();
+        engine.StepCompleted += rows => steps.Enqueue(rows);
+        var outputs = await Task.WhenAll(prompts.Select(p => EngineTestKit.Run(engine, Ids(p), Greedy24)));
+        for (int i = 0; i < prompts.Count; i++) Assert.Equal(prompts[i].GreedyIds.Select(id => (int)id), outputs[i].Tokens);
+        Assert.Equal(prompts.Count, steps.First());
+    }
+
+    [Fact]
+    public async Task ARunningStreamKeepsDecodingWhilePromptsArrive()
+    {
+        var (model, tokenizer, prompts) = Fixture("gpt2-tiny");
+        using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 8, MaxPrefillTokensPerStep = 7, PrefixCacheBytes = 0 });
+        var events = new ConcurrentQueue<string>();
+        engine.StepCompleted += _ => events.Enqueue("decode");
+        engine.PrefillCompleted += (_, _) => events.Enqueue("prefill");
+        await using var running = engine.Submit(new GenerationRequest { PromptTokens = Ids(prompts[0]), Parameters = Greedy24 with { MaxTokens = 100 } }).GetAsyncEnumerator();
+        Assert.True(await running.MoveNextAsync()); // the stream is generating
+        events.Clear();
+        var arrivals = await Task.WhenAll(prompts.Skip(1).Select(p => EngineTestKit.Run(engine, Ids(p), Greedy24 with { MaxTokens = 2 })));
+        // While the arrivals' prompts were read, 7 tokens a pass, the running stream's decode steps went on between the passes.
+        var order = events.ToList();
+        int firstPrefill = order.IndexOf("prefill"), lastPrefill = order.LastIndexOf("prefill");
+        Assert.True(firstPrefill >= 0);
+        Assert.True(order.Skip(firstPrefill).Take(lastPrefill - firstPrefill).Count(e => e == "decode") >= order.Count(e => e == "prefill") - 1,
+            string.Join(" ", order));
+    }
+
     [Fact]
     public async Task PrefixCacheStaysWithinItsBudget()
     {
