@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GenAI.Core.Generation;
+using GenAI.Core.Models;
 using GenAI.Core.Tests.Models;
 using GenAI.Core.Tokenization;
 
@@ -97,15 +98,20 @@ public sealed class PrefillSchedulingTests(DecoderFixtures fixtures) : IClassFix
     [Fact]
     public async Task ARunningStreamKeepsDecodingWhilePromptsArrive()
     {
-        var (model, tokenizer, prompts) = Fixture("gpt2-tiny");
+        // Room for a stream that outlasts the arrivals by far (the assertion needs it running throughout).
+        string folder = TestPaths.DecoderModelWithContext("llama3-tiny", 2048);
+        using var model = ModelLoader.Load(folder, new ModelLoadOptions { Device = "cpu" });
+        var tokenizer = TokenizerLoader.Load(folder);
+        var prompts = ReferenceOutputs.Load(DecoderFixtures.Folder("llama3-tiny"));
         using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { MaxBatchRows = 8, MaxPrefillTokensPerStep = 7, PrefixCacheBytes = 0 });
         var events = new ConcurrentQueue<string>();
         engine.StepCompleted += _ => events.Enqueue("decode");
         engine.PrefillCompleted += (_, _) => events.Enqueue("prefill");
-        await using var running = engine.Submit(new GenerationRequest { PromptTokens = Ids(prompts[0]), Parameters = Greedy24 with { MaxTokens = 100 } }).GetAsyncEnumerator();
+        var request = new GenerationRequest { PromptTokens = Ids(prompts[0]), Parameters = Greedy24 with { MaxTokens = 1900 } };
+        await using var running = engine.Submit(request).GetAsyncEnumerator();
         Assert.True(await running.MoveNextAsync()); // the stream is generating
         events.Clear();
-        var arrivals = await Task.WhenAll(prompts.Skip(1).Select(p => EngineTestKit.Run(engine, Ids(p), Greedy24 with { MaxTokens = 2 })));
+        await Task.WhenAll(prompts.Skip(1).Select(p => EngineTestKit.Run(engine, Ids(p), Greedy24 with { MaxTokens = 2 })));
         // While the arrivals' prompts were read, 7 tokens a pass, the running stream's decode steps went on between the passes.
         var order = events.ToList();
         int firstPrefill = order.IndexOf("prefill"), lastPrefill = order.LastIndexOf("prefill");

@@ -54,6 +54,41 @@ public class SkinnyMatmulTests
         Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<float>()}");
     }
 
+    public static IEnumerable<object[]> TilePaths() =>
+        from wide in new[] { false, true }
+        where !wide || System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
+        from bfloat16 in new[] { false, true }
+        from shape in new[] { (4, 64), (8, 37), (12, 768) } // rows, features (37: tails of both vector widths)
+        select new object[] { wide, bfloat16, shape.Item1, shape.Item2 };
+
+    /// <summary>The 4 × 4 tiles (four or more rows of x) on 256-bit and, where the CPU has them, 512-bit vectors.</summary>
+    [Theory]
+    [MemberData(nameof(TilePaths))]
+    public void TilesMatchLinearOnEitherVectorWidth(bool wide, bool bfloat16, int rows, int inFeatures)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(13);
+        var dtype = bfloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var x = randn([rows, inFeatures], generator: generator).to(dtype);
+        var weight = randn([131, inFeatures], generator: generator).to(dtype);
+        var expected = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32));
+        bool before = SkinnyMatmul.WideVectors;
+        Tensor actual;
+        try
+        {
+            SkinnyMatmul.WideVectors = wide;
+            actual = SkinnyMatmul.Linear(x, weight, null).to(ScalarType.Float32);
+        }
+        finally
+        {
+            SkinnyMatmul.WideVectors = before;
+        }
+        var error = expected.sub(actual).abs();
+        var bound = bfloat16 ? expected.abs().mul(1.0 / 256).add(1e-3) : expected.abs().mul(1e-5).add(1e-4);
+        Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<float>()}");
+    }
+
     [Fact]
     public void KeepsLeadingDimensions()
     {

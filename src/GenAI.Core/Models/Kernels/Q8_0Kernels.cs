@@ -140,22 +140,7 @@ internal readonly unsafe struct Q8_0FloatJob(float* x, Q8_0Weight weight, float*
             a30 = Vector256.FusedMultiplyAdd(u, p0, a30); a31 = Vector256.FusedMultiplyAdd(u, p1, a31);
             a32 = Vector256.FusedMultiplyAdd(u, p2, a32); a33 = Vector256.FusedMultiplyAdd(u, p3, a33);
         }
-        Store4x4(y + (long)m * _outFeatures + n, _outFeatures, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
-    }
-
-    /// <summary>Writes the sums of a 4 × 4 tile: a{j}{i} is weight row j (column) against x row i (row of y).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Store4x4(float* y, int stride,
-        Vector256<float> a00, Vector256<float> a01, Vector256<float> a02, Vector256<float> a03,
-        Vector256<float> a10, Vector256<float> a11, Vector256<float> a12, Vector256<float> a13,
-        Vector256<float> a20, Vector256<float> a21, Vector256<float> a22, Vector256<float> a23,
-        Vector256<float> a30, Vector256<float> a31, Vector256<float> a32, Vector256<float> a33)
-    {
-        float* r0 = y, r1 = y + stride, r2 = r1 + stride, r3 = r2 + stride;
-        r0[0] = Vector256.Sum(a00); r1[0] = Vector256.Sum(a01); r2[0] = Vector256.Sum(a02); r3[0] = Vector256.Sum(a03);
-        r0[1] = Vector256.Sum(a10); r1[1] = Vector256.Sum(a11); r2[1] = Vector256.Sum(a12); r3[1] = Vector256.Sum(a13);
-        r0[2] = Vector256.Sum(a20); r1[2] = Vector256.Sum(a21); r2[2] = Vector256.Sum(a22); r3[2] = Vector256.Sum(a23);
-        r0[3] = Vector256.Sum(a30); r1[3] = Vector256.Sum(a31); r2[3] = Vector256.Sum(a32); r3[3] = Vector256.Sum(a33);
+        TileSums.Store4x4(y + (long)m * _outFeatures + n, _outFeatures, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
     }
 }
 
@@ -311,6 +296,6 @@ internal readonly unsafe struct Q8_0VnniJob(byte* x, float* xScales, Q8_0Weight 
             a23 = Vector256.FusedMultiplyAdd(Block(v2, p), Vector256.Create(c[11]), a23);
             a33 = Vector256.FusedMultiplyAdd(Block(v3, p), Vector256.Create(c[15]), a33);
         }
-        Q8_0FloatJob.Store4x4(y + (long)m * _outFeatures + n, _outFeatures, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+        TileSums.Store4x4(y + (long)m * _outFeatures + n, _outFeatures, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
     }
 }

@@ -234,10 +234,12 @@ public static class SkinnyMatmul
             {
                 if ((k & 15) == 0)
                 {
-                    PrefetchAhead(w0, k);
-                    PrefetchAhead(w1, k);
-                    PrefetchAhead(w2, k);
-                    PrefetchAhead(w3, k);
+                    // The next tile's four rows, at this column (64 bytes a row).
+                    byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
+                    WeightPrefetch.At(next);
+                    WeightPrefetch.At(next + rowBytes);
+                    WeightPrefetch.At(next + 2 * rowBytes);
+                    WeightPrefetch.At(next + 3 * rowBytes);
                 }
                 var p0 = Vector256.Load(x0 + k);
                 var p1 = Vector256.Load(x1 + k);
@@ -256,11 +258,7 @@ public static class SkinnyMatmul
                 a30 = Vector256.FusedMultiplyAdd(u, p0, a30); a31 = Vector256.FusedMultiplyAdd(u, p1, a31);
                 a32 = Vector256.FusedMultiplyAdd(u, p2, a32); a33 = Vector256.FusedMultiplyAdd(u, p3, a33);
             }
-            float* r0 = y, r1 = y + yStride, r2 = r1 + yStride, r3 = r2 + yStride;
-            r0[0] = Vector256.Sum(a00); r1[0] = Vector256.Sum(a01); r2[0] = Vector256.Sum(a02); r3[0] = Vector256.Sum(a03);
-            r0[1] = Vector256.Sum(a10); r1[1] = Vector256.Sum(a11); r2[1] = Vector256.Sum(a12); r3[1] = Vector256.Sum(a13);
-            r0[2] = Vector256.Sum(a20); r1[2] = Vector256.Sum(a21); r2[2] = Vector256.Sum(a22); r3[2] = Vector256.Sum(a23);
-            r0[3] = Vector256.Sum(a30); r1[3] = Vector256.Sum(a31); r2[3] = Vector256.Sum(a32); r3[3] = Vector256.Sum(a33);
+            TileSums.Store4x4(y, yStride, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
             for (; k < length; k++)
             {
                 for (int j = 0; j < 4; j++)
@@ -288,10 +286,13 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 16 <= length; k += 16)
             {
-                PrefetchAhead(w0, k);
-                PrefetchAhead(w1, k);
-                PrefetchAhead(w2, k);
-                PrefetchAhead(w3, k);
+                // The next tile's four rows, at this column: one line a row an iteration (64 bytes of float32, twice
+                // bfloat16's 32).
+                byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
+                WeightPrefetch.At(next);
+                WeightPrefetch.At(next + rowBytes);
+                WeightPrefetch.At(next + 2 * rowBytes);
+                WeightPrefetch.At(next + 3 * rowBytes);
                 var p0 = Vector512.Load(x0 + k);
                 var p1 = Vector512.Load(x1 + k);
                 var p2 = Vector512.Load(x2 + k);
@@ -309,11 +310,7 @@ public static class SkinnyMatmul
                 a30 = Vector512.FusedMultiplyAdd(u, p0, a30); a31 = Vector512.FusedMultiplyAdd(u, p1, a31);
                 a32 = Vector512.FusedMultiplyAdd(u, p2, a32); a33 = Vector512.FusedMultiplyAdd(u, p3, a33);
             }
-            float* r0 = y, r1 = y + yStride, r2 = r1 + yStride, r3 = r2 + yStride;
-            r0[0] = Vector512.Sum(a00); r1[0] = Vector512.Sum(a01); r2[0] = Vector512.Sum(a02); r3[0] = Vector512.Sum(a03);
-            r0[1] = Vector512.Sum(a10); r1[1] = Vector512.Sum(a11); r2[1] = Vector512.Sum(a12); r3[1] = Vector512.Sum(a13);
-            r0[2] = Vector512.Sum(a20); r1[2] = Vector512.Sum(a21); r2[2] = Vector512.Sum(a22); r3[2] = Vector512.Sum(a23);
-            r0[3] = Vector512.Sum(a30); r1[3] = Vector512.Sum(a31); r2[3] = Vector512.Sum(a32); r3[3] = Vector512.Sum(a33);
+            TileSums.Store4x4(y, yStride, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
             for (; k < length; k++)
             {
                 for (int j = 0; j < 4; j++)

@@ -20,6 +20,13 @@ internal static unsafe class WeightPrefetch
         if (Sse.IsSupported) Sse.Prefetch0((byte*)position + Distance);
     }
 
+    /// <summary>Requests the cache line at <paramref name="position"/> itself (a tile kernel asks for its next tile's rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void At(void* position)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(position);
+    }
+
     /// <summary>Requests the two cache lines <see cref="Distance"/> bytes past <paramref name="position"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void TwoLines(void* position)
