@@ -58,10 +58,13 @@ public class SkinnyMatmulTests
         from wide in new[] { false, true }
         where !wide || System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
         from bfloat16 in new[] { false, true }
-        from shape in new[] { (4, 64), (8, 37), (12, 768) } // rows, features (37: tails of both vector widths)
+        from shape in new[] { (4, 64), (8, 37), (12, 768), (150, 1100) } // rows, features (37: tails of both vector widths; 150 × 1100: row blocks of a prefill)
         select new object[] { wide, bfloat16, shape.Item1, shape.Item2 };
 
-    /// <summary>The 4 × 4 tiles (four or more rows of x) on 256-bit and, where the CPU has them, 512-bit vectors.</summary>
+    /// <summary>
+    /// The 4 × 4 tiles (four or more rows of x, up to a prefill's worth in blocks) on 256-bit and, where the CPU has
+    /// them, 512-bit vectors.
+    /// </summary>
     [Theory]
     [MemberData(nameof(TilePaths))]
     public void TilesMatchLinearOnEitherVectorWidth(bool wide, bool bfloat16, int rows, int inFeatures)
@@ -108,7 +111,18 @@ public class SkinnyMatmulTests
         var weight = randn(4, 8);
         Assert.False(SkinnyMatmul.Applies(randn(2, 8), weight)); // grad mode on: training needs autograd
         using var inference = inference_mode();
-        Assert.False(SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8), weight));
+        Assert.False(SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8).to(ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
+        Assert.Equal(SkinnyMatmul.TakesFloat32Gemm, SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8), weight));
+        bool wide = SkinnyMatmul.WideVectors;
+        try
+        {
+            SkinnyMatmul.WideVectors = false; // float32 prefills go to libtorch without 512-bit vectors
+            Assert.False(SkinnyMatmul.Applies(randn(SkinnyMatmul.MaxRows + 1, 8), weight));
+        }
+        finally
+        {
+            SkinnyMatmul.WideVectors = wide;
+        }
         Assert.False(SkinnyMatmul.Applies(randn(2, 8, ScalarType.Float16), weight.to(ScalarType.Float16)));
         Assert.False(SkinnyMatmul.Applies(randn(2, 8), weight.to(ScalarType.BFloat16))); // mixed dtypes
     }

@@ -59,7 +59,16 @@ internal sealed class KernelThreads
             _done.Reset();
             for (int i = 1; i < partitions; i++) _go[i - 1].Release();
             body(0);
-            if (!SpinUntil(this, static threads => Volatile.Read(ref threads._remaining) == 0)) _done.Wait();
+            if (!SpinUntil(this, static threads => Volatile.Read(ref threads._remaining) == 0))
+            {
+                // The event only wakes this thread; the count decides. A worker that finished the previous call may set
+                // the event after this call reset it (the caller returned on the count alone), so a wake is checked.
+                while (Volatile.Read(ref _remaining) != 0)
+                {
+                    _done.Wait();
+                    _done.Reset();
+                }
+            }
             _body = null;
         }
     }
