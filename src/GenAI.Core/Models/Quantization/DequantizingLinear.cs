@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,8 +6,9 @@ namespace GenAI.Core.Models.Quantization;
 
 /// <summary>
 /// x · Wᵀ + b for int8 weights and many rows of x (prefill, full forwards): compute-bound, so the weight is dequantized
-/// into a per-thread scratch buffer in x's dtype, a slice of output rows at a time, and multiplied by libtorch's GEMM
-/// (oneDNN), which is far faster than any int8 kernel here for many rows. The scratch holds at most
+/// into a per-thread scratch buffer in x's dtype, a slice of output rows at a time, and multiplied as a float weight is
+/// (<see cref="LinearLayer.Project(Tensor, Tensor, Tensor?)"/>: libtorch's GEMM, or the float32 tiles where those are
+/// faster), which is far faster than any int8 kernel here for many rows. The scratch holds at most
 /// <see cref="ScratchElements"/> weights, so even a large LM head needs no float copy of itself.
 /// </summary>
 internal static class DequantizingLinear
@@ -46,7 +48,7 @@ internal static class DequantizingLinear
         {
             weight.DequantizeInto(0, weight.OutFeatures, scratch);
             var whole = scratch.narrow(0, 0, (long)weight.OutFeatures * weight.InFeatures).view(weight.OutFeatures, weight.InFeatures);
-            return nn.functional.linear(x, whole, bias?.to(x.dtype)).MoveToOuterDisposeScope();
+            return LinearLayer.Project(x, whole, bias?.to(x.dtype)).MoveToOuterDisposeScope();
         }
         var shape = x.shape.ToArray();
         shape[^1] = weight.OutFeatures;
@@ -57,7 +59,7 @@ internal static class DequantizingLinear
             int count = Math.Min(sliceRows, weight.OutFeatures - first);
             weight.DequantizeInto(first, count, scratch);
             var rows = scratch.narrow(0, 0, (long)count * weight.InFeatures).view(count, weight.InFeatures);
-            output.narrow(-1, first, count).copy_(nn.functional.linear(x, rows, bias?.narrow(0, first, count).to(x.dtype)));
+            output.narrow(-1, first, count).copy_(LinearLayer.Project(x, rows, bias?.narrow(0, first, count).to(x.dtype)));
         }
         return output.MoveToOuterDisposeScope();
     }
