@@ -99,6 +99,26 @@ public abstract class CausalLanguageModel : nn.Module
     /// </summary>
     protected abstract Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step);
 
+    /// <summary>
+    /// Runs <paramref name="x"/> through <paramref name="layers"/>, each in its own dispose scope: a layer's temporaries
+    /// are freed when it is done (autograd keeps what backward needs), not when the whole forward pass is — a 512-token
+    /// prefill of a 32-layer model otherwise holds every layer's activations (GBs) until its end, and the ones under
+    /// glibc's mmap threshold stay in the heap afterwards. Only the running activation is kept between layers.
+    /// </summary>
+    protected static Tensor ApplyLayers<TLayer>(IEnumerable<TLayer> layers, Tensor x, Func<TLayer, Tensor, Tensor> apply)
+    {
+        Tensor? previous = null;
+        foreach (var layer in layers)
+        {
+            Tensor next;
+            using (NewDisposeScope()) next = apply(layer, x).MoveToOuterDisposeScope();
+            previous?.Dispose();
+            previous = next;
+            x = next;
+        }
+        return x;
+    }
+
     /// <summary>The LM head (<c>lm_head</c>), or null when it is tied to the token embedding.</summary>
     protected abstract LinearLayer? OutputLayer { get; }
 

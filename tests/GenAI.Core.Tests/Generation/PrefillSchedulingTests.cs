@@ -109,7 +109,8 @@ public sealed class PrefillSchedulingTests(DecoderFixtures fixtures) : IClassFix
         engine.PrefillCompleted += (_, _) => events.Enqueue("prefill");
         var request = new GenerationRequest { PromptTokens = Ids(prompts[0]), Parameters = Greedy24 with { MaxTokens = 1900 } };
         await using var running = engine.Submit(request).GetAsyncEnumerator();
-        Assert.True(await running.MoveNextAsync()); // the stream is generating
+        // The stream is decoding: past its first token (prompts arriving with that one would join its burst).
+        for (int i = 0; i < 3; i++) Assert.True(await running.MoveNextAsync());
         events.Clear();
         await Task.WhenAll(prompts.Skip(1).Select(p => EngineTestKit.Run(engine, Ids(p), Greedy24 with { MaxTokens = 2 })));
         // While the arrivals' prompts were read, 7 tokens a pass, the running stream's decode steps went on between the passes.

@@ -49,7 +49,7 @@ public sealed class Gpt2Model : CausalLanguageModel
         var positions = step?.Positions ?? arange(tokens, ScalarType.Int64, inputIds.device).unsqueeze(0);
         var x = _tokens.Lookup(inputIds).add(_positions.Lookup(positions));
         x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
-        foreach (var block in _blocks) x = block.Apply(x, cache, step);
+        x = ApplyLayers(_blocks, x, (block, input) => block.Apply(input, cache, step));
         return _finalNorm.Apply(x);
     }
 

@@ -38,6 +38,11 @@ internal sealed class LlamaForwardPass
         }
         _maxPosition = lengths.Max() - 1;
         (Cos, Sin) = rotary.Tables(_positions, lengths, dtype);
+        // Made here, in the caller's scope: layers run in scopes of their own, which would free a mask made inside one.
+        foreach (int window in _windows.OfType<int>().Distinct())
+        {
+            _windowMasks[window] = AttentionMask.For(_plain, window, _positions, _span, _maxPosition);
+        }
     }
 
     public RotaryEmbedding Rotary { get; }
@@ -55,12 +60,6 @@ internal sealed class LlamaForwardPass
 
     public AttentionMask MaskFor(int layer)
     {
-        if (_windows[layer] is not int window) return _plain;
-        if (!_windowMasks.TryGetValue(window, out var mask))
-        {
-            mask = AttentionMask.For(_plain, window, _positions, _span, _maxPosition);
-            _windowMasks[window] = mask;
-        }
-        return mask;
+        return _windows[layer] is int window ? _windowMasks[window] : _plain;
     }
 }

@@ -44,7 +44,7 @@ public sealed class LlamaModel : CausalLanguageModel
         var x = _tokens.Lookup(inputIds);
         var pass = new LlamaForwardPass(_config, _rotary, (int)inputIds.shape[0], (int)inputIds.shape[1], inputIds.device, x.dtype, cache, step);
         x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
-        foreach (var layer in _layers) x = layer.Apply(x, pass);
+        x = ApplyLayers(_layers, x, (layer, input) => layer.Apply(input, pass));
         return _finalNorm.Apply(x);
     }
 
