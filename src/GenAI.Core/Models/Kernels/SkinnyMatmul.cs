@@ -261,15 +261,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 8 <= length; k += 8)
             {
-                if ((k & 15) == 0)
-                {
-                    // The next tile's four rows, at this column (64 bytes a row).
-                    byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
-                    WeightPrefetch.At(next);
-                    WeightPrefetch.At(next + rowBytes);
-                    WeightPrefetch.At(next + 2 * rowBytes);
-                    WeightPrefetch.At(next + 3 * rowBytes);
-                }
+                if ((k & 15) == 0) PrefetchNextTile(w0, rowBytes, k);
                 var p0 = Vector256.Load(x0 + k);
                 var p1 = Vector256.Load(x1 + k);
                 var p2 = Vector256.Load(x2 + k);
@@ -288,15 +280,33 @@ public static class SkinnyMatmul
                 a32 = Vector256.FusedMultiplyAdd(u, p2, a32); a33 = Vector256.FusedMultiplyAdd(u, p3, a33);
             }
             TileSums.Store4x4(y, yStride, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+            AddTail(w0, x0, length, k, y, yStride);
+        }
+
+        /// <summary>
+        /// Asks for the next tile's four weight rows at column <paramref name="k"/>, one cache line each (a tile reads its
+        /// own rows side by side, so "4 KiB ahead" would fall inside them).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrefetchNextTile(void* w0, long rowBytes, int k)
+        {
+            byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
+            WeightPrefetch.At(next);
+            WeightPrefetch.At(next + rowBytes);
+            WeightPrefetch.At(next + 2 * rowBytes);
+            WeightPrefetch.At(next + 3 * rowBytes);
+        }
+
+        /// <summary>Adds columns <paramref name="k"/>.. (past the last whole vector) of a 4 × 4 tile to its outputs.</summary>
+        private static void AddTail(void* w0, float* x0, int length, int k, float* y, int yStride)
+        {
+            long rowBytes = (long)length * TWeights.Size;
             for (; k < length; k++)
             {
                 for (int j = 0; j < 4; j++)
                 {
                     float wv = TWeights.Scalar((byte*)w0 + j * rowBytes, k);
-                    y[j] += wv * x0[k];
-                    y[yStride + j] += wv * x1[k];
-                    y[2 * yStride + j] += wv * x2[k];
-                    y[3 * yStride + j] += wv * x3[k];
+                    for (int m = 0; m < 4; m++) y[m * yStride + j] += wv * x0[(long)m * length + k];
                 }
             }
         }
@@ -315,13 +325,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 16 <= length; k += 16)
             {
-                // The next tile's four rows, at this column: one line a row an iteration (64 bytes of float32, twice
-                // bfloat16's 32).
-                byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
-                WeightPrefetch.At(next);
-                WeightPrefetch.At(next + rowBytes);
-                WeightPrefetch.At(next + 2 * rowBytes);
-                WeightPrefetch.At(next + 3 * rowBytes);
+                PrefetchNextTile(w0, rowBytes, k);
                 var p0 = Vector512.Load(x0 + k);
                 var p1 = Vector512.Load(x1 + k);
                 var p2 = Vector512.Load(x2 + k);
@@ -340,17 +344,7 @@ public static class SkinnyMatmul
                 a32 = Vector512.FusedMultiplyAdd(u, p2, a32); a33 = Vector512.FusedMultiplyAdd(u, p3, a33);
             }
             TileSums.Store4x4(y, yStride, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
-            for (; k < length; k++)
-            {
-                for (int j = 0; j < 4; j++)
-                {
-                    float wv = TWeights.Scalar((byte*)w0 + j * rowBytes, k);
-                    y[j] += wv * x0[k];
-                    y[yStride + j] += wv * x1[k];
-                    y[2 * yStride + j] += wv * x2[k];
-                    y[3 * yStride + j] += wv * x3[k];
-                }
-            }
+            AddTail(w0, x0, length, k, y, yStride);
         }
 
         /// <summary>One weight row against four rows of x; each weight vector is loaded once and used four times.</summary>
