@@ -87,11 +87,7 @@ internal static class ServingBenchmark
     /// </summary>
     private static double Http(Uri server, List<int> prompt, int newTokens)
     {
-        string body = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["prompt"] = prompt, ["max_tokens"] = newTokens, ["temperature"] = 0, ["ignore_eos"] = true, ["stream"] = true,
-            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
-        });
+        string body = StreamingCompletionClient.Body(prompt, newTokens);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         socket.Connect(server.Host, server.Port);
         socket.Send(Encoding.UTF8.GetBytes($"POST /v1/completions HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: application/json\r\n" +
@@ -154,14 +150,12 @@ internal static class ServingBenchmark
     private static void Write(string folder)
     {
         Console.WriteLine($"writing a random GPT-2-124M-shaped F32 checkpoint with GPT-2's tokenizer to {folder} (once) ...");
-        using (var model = Gpt2Architecture.Instance.Create(new Gpt2Config { VocabSize = 50257, Positions = 1024, Embedding = 768, Layers = 12, Heads = 12 }))
+        var config = ShapedConfigs.Gpt2_124M();
+        using (var model = Gpt2Architecture.Instance.Create(config))
         {
             model.InitializeWeights(seed: 1234);
             ModelLoader.Save(model, folder, ScalarType.Float32);
         }
-        foreach (string file in new[] { "vocab.json", "merges.txt", "tokenizer_config.json" })
-        {
-            File.Copy(Path.Combine(Paths.Gpt2TokenizerFolder, file), Path.Combine(folder, file), overwrite: true);
-        }
+        Paths.WriteGpt2Tokenizer(folder, config.Positions);
     }
 }

@@ -45,7 +45,7 @@ internal static class GgufExporter
             {
                 var shape = source.Shape(info.Shape);
                 var type = TensorType(source.Name, shape.Length, precision);
-                writer.AddTensor(source.Name, shape, type, () => source.Rearrange(file.ReadTensor(checkpointName).to(ScalarType.Float32)).to(DType(type)));
+                writer.AddTensor(source.Name, shape, type, () => source.Rearrange(file.ReadTensor(checkpointName).to(ScalarType.Float32)).to(GgufWriter.DType(type)));
             }
         }
         writer.Write(path);
@@ -58,11 +58,4 @@ internal static class GgufExporter
                        || name == "position_embd.weight";
         return keepF32 ? GgmlType.F32 : precision.WeightType();
     }
-
-    private static ScalarType DType(GgmlType type) => type switch
-    {
-        GgmlType.F16 => ScalarType.Float16,
-        GgmlType.BF16 => ScalarType.BFloat16,
-        _ => ScalarType.Float32,
-    };
 }

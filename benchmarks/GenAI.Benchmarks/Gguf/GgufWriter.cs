@@ -162,7 +162,7 @@ internal sealed class GgufWriter
         for (long i = 0; i < padding; i++) stream.WriteByte(0);
     }
 
-    private static ScalarType DType(GgmlType type) => type switch
+    internal static ScalarType DType(GgmlType type) => type switch
     {
         GgmlType.F32 => ScalarType.Float32,
         GgmlType.F16 => ScalarType.Float16,

@@ -67,7 +67,7 @@ internal sealed class ComparisonModel
             ModelLoader.Save(model, f32Folder, ScalarType.Float32);
             ModelLoader.Save(model, bf16Folder, ScalarType.BFloat16);
         }
-        foreach (string target in new[] { f32Folder, bf16Folder }) WriteTokenizer(target, contextLength);
+        foreach (string target in new[] { f32Folder, bf16Folder }) Paths.WriteGpt2Tokenizer(target, contextLength);
 
         var gguf = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -81,15 +81,5 @@ internal sealed class ComparisonModel
         Console.WriteLine($"{shape}: {parameters / 1e6:F1}M parameters, seed {seed}; Hugging Face folders (F32, BF16) and GGUF " +
                           $"({string.Join(", ", gguf.Select(g => $"{g.Key} {new FileInfo(g.Value).Length / 1e6:F0} MB"))}) in {folder}, {watch.Elapsed.TotalSeconds:F0} s");
         return new ComparisonModel(shape, parameters, contextLength, f32Folder, bf16Folder, gguf);
-    }
-
-    /// <summary>GPT-2's real vocab.json + merges.txt from the fixture, and its tokenizer_config.json with this model's length.</summary>
-    private static void WriteTokenizer(string folder, int contextLength)
-    {
-        string source = Paths.Gpt2TokenizerFolder;
-        foreach (string file in new[] { "vocab.json", "merges.txt" }) File.Copy(Path.Combine(source, file), Path.Combine(folder, file), overwrite: true);
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "tokenizer_config.json")))!.AsObject();
-        config["model_max_length"] = contextLength;
-        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

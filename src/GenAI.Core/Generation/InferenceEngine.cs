@@ -266,8 +266,8 @@ public sealed class InferenceEngine : IDisposable
     {
         int start = _active.FindIndex(a => a.IsPrefilling && !a.IsFinished && !a.IsCancelled);
         if (start < 0) return;
-        bool generating = IsGenerating && !_burst;
-        _burst = !generating;
+        _burst |= !IsGenerating;
+        bool generating = !_burst; // a burst's members decoding their first token do not hold its budget down
         double room = PrefillRoom;
         int budget = PrefillBudget(generating, room);
         var group = new List<ActiveRequest> { _active[start] };

@@ -37,7 +37,7 @@ public sealed partial record ForcedToolCalls(OutputConstraint Constraint, string
     {
         try
         {
-            var calls = JsonConstraint.ForToolCalls(tools.Select(t => new ToolSchema(t.Name, t.Parameters)).ToList(), new ToolCallShape { Parallel = parallel });
+            var calls = JsonConstraintCache.Shared.ForToolCalls(tools.Select(t => new ToolSchema(t.Name, t.Parameters)).ToList(), new ToolCallShape { Parallel = parallel });
             return new ForcedToolCalls(new OutputConstraint(calls) { Parameter = "tool_choice" }, null);
         }
         catch (JsonSchemaException e)
@@ -81,22 +81,24 @@ public sealed partial record ForcedToolCalls(OutputConstraint Constraint, string
         public IReadOnlyList<AssistantOutputPiece> Push(string text)
         {
             _text.Append(text);
+            if (!text.Contains('}')) return []; // a call can only complete at a closing brace
             var pieces = new List<AssistantOutputPiece>();
-            var calls = CompleteCalls(_text.ToString());
-            foreach (var (name, arguments) in calls.Skip(_passed))
+            var calls = CompleteCalls(_text.ToString(), _passed);
+            foreach (var (name, arguments) in calls)
             {
                 pieces.Add(new ToolCallStarted(name));
                 pieces.Add(new ToolCallArguments(arguments));
                 pieces.Add(new ToolCallEnded());
             }
-            _passed = calls.Count;
+            _passed += calls.Count;
             return pieces;
         }
 
         public IReadOnlyList<AssistantOutputPiece> Finish() => _passed == 0 && _text.Length > 0 ? [new AnswerText(_text.ToString())] : [];
 
-        // The calls complete so far: the value's, once it is complete, or the list's complete elements.
-        private static List<(string Name, string Arguments)> CompleteCalls(string text)
+        // The calls completed so far after the first `passed` of them: the value's, once it is complete, or the
+        // list's complete elements.
+        private static List<(string Name, string Arguments)> CompleteCalls(string text, int passed)
         {
             byte[] utf8 = Encoding.UTF8.GetBytes(text);
             var reader = new Utf8JsonReader(utf8, isFinalBlock: false, default);
@@ -117,7 +119,7 @@ public sealed partial record ForcedToolCalls(OutputConstraint Constraint, string
                 // The constraint keeps the text valid JSON; an unreadable tail is simply not a call.
             }
             var calls = new List<(string, string)>();
-            foreach (var (from, to) in ends)
+            foreach (var (from, to) in ends.Skip(passed))
             {
                 using var call = JsonDocument.Parse(utf8.AsMemory((int)from, (int)(to - from)));
                 calls.Add((call.RootElement.GetProperty("name").GetString()!, call.RootElement.GetProperty("arguments").GetRawText()));

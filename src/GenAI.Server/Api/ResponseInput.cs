@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace GenAI.Server.Api;
@@ -140,7 +139,4 @@ public static class ResponseIds
 {
     /// <summary><paramref name="prefix"/>, <c>_</c> and 32 hex digits (<c>resp</c>, <c>msg</c>, <c>fc</c>, <c>rs</c>, ...).</summary>
     public static string New(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N");
-
-    /// <summary>A function call's <c>call_id</c>: <c>call_</c> and 24 letters and digits.</summary>
-    public static string NewCallId() => "call_" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24);
 }

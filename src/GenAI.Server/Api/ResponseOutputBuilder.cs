@@ -13,7 +13,6 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
 {
     private readonly List<ResponseItem> _output = [];
     private readonly List<ResponseStreamEvent> _events = [];
-    private readonly StringBuilder _reasoning = new();
     private OpenItem? _open;
     private bool _ended;
     private int _unattributedTokens;
@@ -23,9 +22,6 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
 
     /// <summary>How the generation ended (null until it does).</summary>
     public FinishReason? Finish { get; private set; }
-
-    /// <summary>All reasoning text.</summary>
-    public string ReasoningText => _reasoning.ToString();
 
     /// <summary>
     /// Generated tokens that were reasoning (usage's <c>reasoning_tokens</c>): a token counts as what the parser made of
@@ -83,11 +79,10 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
                     break;
                 case ReasoningText { Text.Length: > 0 } reasoning:
                     if (_open?.Kind != Kind.Reasoning) Open(Kind.Reasoning, null, null);
-                    _reasoning.Append(reasoning.Text);
                     Append(reasoning.Text);
                     break;
                 case ToolCallStarted call:
-                    Open(Kind.FunctionCall, call.Name, call.CallId ?? ResponseIds.NewCallId());
+                    Open(Kind.FunctionCall, call.Name, call.CallId ?? ToolCallIds.New());
                     break;
                 case ToolCallArguments { Delta.Length: > 0 } arguments:
                     if (_open?.Kind != Kind.FunctionCall) throw new InvalidOperationException("tool-call arguments came outside a tool call");

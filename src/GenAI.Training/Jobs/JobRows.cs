@@ -38,6 +38,10 @@ internal static class JobRows
         Metadata = FromJson<Dictionary<string, string>>(r, "metadata"),
     };
 
+    public static StoredResponse ReadResponse(DbDataReader r) =>
+        new((string)r["id"], (long)r["created_at"], (string)r["model"], r["previous_response_id"] as string, (string)r["status"],
+            (string)r["input_items"], (string)r["response"]);
+
     public static JobEvent ReadEvent(DbDataReader r) =>
         new(Text(r, "id")!, Integer(r, "seq")!.Value, Text(r, "job_id")!, Integer(r, "created_at")!.Value, Text(r, "level")!,
             Text(r, "message")!, Text(r, "type")!, Text(r, "data"));

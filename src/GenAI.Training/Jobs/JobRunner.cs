@@ -64,7 +64,7 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             string? param = (e as ArgumentException)?.ParamName;
             log.WriteLine($"job {job.Id} failed: {e}");
             Check(store.Fail(job.Id, owner, new JobError(code, e.Message, param)));
-            DeleteWorkFolder(job.Id); // a failed job is never resumed
+            store.DeleteWorkFolder(job.Id); // a failed job is never resumed
             return JobOutcome.Finished;
         }
     }
@@ -111,7 +111,7 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
         new ModelRepository(modelsRoot).Publish(name, output);
         store.AddEvent(job.Id, "info", $"New fine-tuned model created: {name}");
         Check(store.Succeed(job.Id, owner, name));
-        DeleteWorkFolder(job.Id);
+        store.DeleteWorkFolder(job.Id);
         return JobOutcome.Finished;
     }
 
@@ -155,9 +155,6 @@ public sealed class JobRunner(IJobStore store, string modelsRoot, TextWriter log
             Directory.Delete(export, recursive: true);
         }
     }
-
-    /// <summary>Deletes a finished job's checkpoints and output (see <see cref="IJobStore.DeleteWorkFolder"/>).</summary>
-    public void DeleteWorkFolder(string jobId) => store.DeleteWorkFolder(jobId);
 
     private static TokenDataset Tokenize(IReadOnlyList<TrainingDocument> train, IReadOnlyList<TrainingDocument>? validation, TextTokenizer tokenizer)
     {

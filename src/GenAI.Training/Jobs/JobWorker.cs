@@ -128,7 +128,7 @@ public sealed class JobWorker(JobWorkerOptions options, TextWriter log) : IDispo
     private void Cancelled(IJobStore store, string jobId)
     {
         if (!store.MarkCancelled(jobId, options.WorkerId)) return;
-        new JobRunner(store, options.ModelsRoot, log).DeleteWorkFolder(jobId);
+        store.DeleteWorkFolder(jobId);
     }
 
     private JobStoreConnection Connection => options.JobStore ?? JobStoreConnection.Default(options.DataRoot);

@@ -52,7 +52,7 @@ public sealed class PostgresResponseStore : IResponseStore, IDisposable
     public StoredResponse? Get(string id)
     {
         using var c = _source.OpenConnection();
-        return PostgresJobStore.Query(c, "SELECT * FROM responses WHERE id = @id", Read, ("id", id)).FirstOrDefault();
+        return PostgresJobStore.Query(c, "SELECT * FROM responses WHERE id = @id", JobRows.ReadResponse, ("id", id)).FirstOrDefault();
     }
 
     /// <inheritdoc />
@@ -66,13 +66,9 @@ public sealed class PostgresResponseStore : IResponseStore, IDisposable
     public IReadOnlyList<StoredResponse> Chain(string id)
     {
         using var c = _source.OpenConnection();
-        return PostgresJobStore.Query(c, ChainQuery, Read, ("id", id));
+        return PostgresJobStore.Query(c, ChainQuery, JobRows.ReadResponse, ("id", id));
     }
 
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();
-
-    private static StoredResponse Read(DbDataReader r) =>
-        new((string)r["id"], (long)r["created_at"], (string)r["model"], r["previous_response_id"] as string, (string)r["status"],
-            (string)r["input_items"], (string)r["response"]);
 }

@@ -22,15 +22,8 @@ public sealed class SqliteJobStore : IJobStore
         Directory.CreateDirectory(DataRoot);
         string file = Path.GetFullPath(databaseFile ?? Path.Combine(DataRoot, JobStore.FileName));
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = file,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = ConnectionString(file);
         using var connection = Open();
-        Execute(connection, "PRAGMA journal_mode = WAL;");
         Execute(connection, """
             CREATE TABLE IF NOT EXISTS files (
                 id TEXT PRIMARY KEY, filename TEXT NOT NULL, purpose TEXT NOT NULL, bytes INTEGER NOT NULL,
@@ -51,8 +44,6 @@ public sealed class SqliteJobStore : IJobStore
 
     /// <summary>The data root (absolute).</summary>
     public string DataRoot { get; }
-
-    private static long Now => JobStore.Now;
 
     private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -170,16 +161,16 @@ public sealed class SqliteJobStore : IJobStore
     /// <summary>Finishes a leased job successfully with its published model.</summary>
     public bool Succeed(string jobId, string owner, string fineTunedModel) =>
         UpdateLeased(jobId, owner, ("info", "The job has successfully completed"), $"status = '{JobStatus.Succeeded}', fine_tuned_model = $model, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
-            ("$model", fineTunedModel), ("$now", Now));
+            ("$model", fineTunedModel), ("$now", JobStore.Now));
 
     /// <summary>Finishes a leased job as failed.</summary>
     public bool Fail(string jobId, string owner, JobError error) =>
         UpdateLeased(jobId, owner, ("error", $"Fine-tuning job failed: {error.Message}"), $"status = '{JobStatus.Failed}', error = $error, finished_at = $now, lease_owner = NULL, lease_expires = NULL",
-            ("$error", JobRows.ToJson(error)), ("$now", Now));
+            ("$error", JobRows.ToJson(error)), ("$now", JobStore.Now));
 
     /// <summary>Finishes a leased job as cancelled (its worker stopped it on request).</summary>
     public bool MarkCancelled(string jobId, string owner) =>
-        UpdateLeased(jobId, owner, ("info", "Job cancelled"), $"status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL", ("$now", Now));
+        UpdateLeased(jobId, owner, ("info", "Job cancelled"), $"status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL", ("$now", JobStore.Now));
 
     /// <summary>Gives a leased job back (a worker shutting down): queued again, to resume from its checkpoint.</summary>
     public bool Release(string jobId, string owner) =>
@@ -202,7 +193,7 @@ public sealed class SqliteJobStore : IJobStore
             : Query(c, $"""
                 UPDATE jobs SET cancel_requested = 1, status = '{JobStatus.Cancelled}', finished_at = $now, lease_owner = NULL, lease_expires = NULL
                 WHERE id = $id RETURNING *
-                """, JobRows.ReadJob, ("$id", jobId), ("$now", Now)).Single();
+                """, JobRows.ReadJob, ("$id", jobId), ("$now", JobStore.Now)).Single();
         if (!held) InsertEvent(c, jobId, "info", "Job cancelled", "message", null);
         transaction.Commit();
         return updated;
@@ -247,9 +238,29 @@ public sealed class SqliteJobStore : IJobStore
 
     // ---- plumbing ----
 
-    private SqliteConnection Open()
+    /// <summary>
+    /// The connection string of a store's database file (pooled, created when missing), after switching the file to
+    /// WAL: readers never wait for a writer. Shared with <see cref="SqliteResponseStore"/>, whose table lives in the same file.
+    /// </summary>
+    internal static string ConnectionString(string file)
     {
-        var connection = new SqliteConnection(_connectionString);
+        string connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = file,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = Open(connectionString);
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+        return connectionString;
+    }
+
+    private SqliteConnection Open() => Open(_connectionString);
+
+    internal static SqliteConnection Open(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         // Another process may hold the write lock for a moment: wait for it rather than fail.
         Execute(connection, "PRAGMA busy_timeout = 10000;");
@@ -273,15 +284,15 @@ public sealed class SqliteJobStore : IJobStore
 
     private static void InsertEvent(SqliteConnection c, string jobId, string level, string message, string type, string? data) =>
         Execute(c, "INSERT INTO job_events (id, job_id, created_at, level, message, type, data) VALUES ($id, $job, $created, $level, $message, $type, $data)",
-            ("$id", JobStore.NewId("ftevent")), ("$job", jobId), ("$created", Now), ("$level", level), ("$message", message), ("$type", type), ("$data", data));
+            ("$id", JobStore.NewId("ftevent")), ("$job", jobId), ("$created", JobStore.Now), ("$level", level), ("$message", message), ("$type", type), ("$data", data));
 
-    private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    internal static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, parameters);
         return command.ExecuteNonQuery();
     }
 
-    private static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    internal static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, parameters);
         using var reader = command.ExecuteReader();

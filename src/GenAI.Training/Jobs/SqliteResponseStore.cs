@@ -40,7 +40,7 @@ public sealed class SqliteResponseStore : IResponseStore, IDisposable
     public void Save(StoredResponse response)
     {
         using var c = Open();
-        Execute(c, """
+        SqliteJobStore.Execute(c, """
             INSERT INTO responses (id, created_at, model, previous_response_id, status, input_items, response)
             VALUES ($id, $created, $model, $previous, $status, $input, $response)
             """, ("$id", response.Id), ("$created", response.CreatedAt), ("$model", response.Model), ("$previous", response.PreviousResponseId),
@@ -54,7 +54,7 @@ public sealed class SqliteResponseStore : IResponseStore, IDisposable
     public bool Delete(string id)
     {
         using var c = Open();
-        return Execute(c, "DELETE FROM responses WHERE id = $id", ("$id", id)) == 1;
+        return SqliteJobStore.Execute(c, "DELETE FROM responses WHERE id = $id", ("$id", id)) == 1;
     }
 
     /// <inheritdoc />
@@ -71,52 +71,17 @@ public sealed class SqliteResponseStore : IResponseStore, IDisposable
     private static string Migrate(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // The job store's settings: WAL, pooled, and a wait for another process's write lock rather than a failure.
-        string connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30,
-        }.ToString();
-        using var c = Open(connectionString);
-        Execute(c, "PRAGMA journal_mode = WAL;");
-        Execute(c, Schema);
+        string connectionString = SqliteJobStore.ConnectionString(path);
+        using var c = SqliteJobStore.Open(connectionString);
+        SqliteJobStore.Execute(c, Schema);
         return connectionString;
     }
 
-    private SqliteConnection Open() => Open(_connectionString.Value);
-
-    private static SqliteConnection Open(string connectionString)
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        Execute(connection, "PRAGMA busy_timeout = 10000;");
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteJobStore.Open(_connectionString.Value);
 
     private List<StoredResponse> Query(string sql, string id)
     {
         using var c = Open();
-        using var command = Command(c, sql, ("$id", id));
-        using var reader = command.ExecuteReader();
-        var rows = new List<StoredResponse>();
-        while (reader.Read())
-        {
-            rows.Add(new StoredResponse((string)reader["id"], (long)reader["created_at"], (string)reader["model"], reader["previous_response_id"] as string,
-                (string)reader["status"], (string)reader["input_items"], (string)reader["response"]));
-        }
-        return rows;
-    }
-
-    private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = Command(connection, sql, parameters);
-        return command.ExecuteNonQuery();
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
+        return SqliteJobStore.Query(c, sql, JobRows.ReadResponse, ("$id", id));
     }
 }

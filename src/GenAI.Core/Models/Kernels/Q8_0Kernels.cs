@@ -115,13 +115,7 @@ internal readonly unsafe struct Q8_0FloatJob(float* x, Q8_0Weight weight, float*
         Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
         for (int k = 0; k < _length; k += 8)
         {
-            if ((k & 63) == 0)
-            {
-                WeightPrefetch.Line(w0 + k);
-                WeightPrefetch.Line(w1 + k);
-                WeightPrefetch.Line(w2 + k);
-                WeightPrefetch.Line(w3 + k);
-            }
+            if ((k & 63) == 0) WeightPrefetch.NextTile(w0, _length, k);
             float* s = scales + ((k >> 3) & ~3);
             var p0 = Vector256.Load(x0 + k);
             var p1 = Vector256.Load(x1 + k);
@@ -264,13 +258,7 @@ internal readonly unsafe struct Q8_0VnniJob(byte* x, float* xScales, Q8_0Weight 
         float* c = combined;
         for (int k = 0; k < _length; k += 32, c += 16)
         {
-            if ((k & 63) == 0)
-            {
-                WeightPrefetch.Line(w0 + k);
-                WeightPrefetch.Line(w1 + k);
-                WeightPrefetch.Line(w2 + k);
-                WeightPrefetch.Line(w3 + k);
-            }
+            if ((k & 63) == 0) WeightPrefetch.NextTile(w0, _length, k);
             var v0 = Vector256.Load(w0 + k);
             var v1 = Vector256.Load(w1 + k);
             var v2 = Vector256.Load(w2 + k);

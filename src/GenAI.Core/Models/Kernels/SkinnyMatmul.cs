@@ -261,7 +261,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 8 <= length; k += 8)
             {
-                if ((k & 15) == 0) PrefetchNextTile(w0, rowBytes, k);
+                if ((k & 15) == 0) WeightPrefetch.NextTile(w0, rowBytes, (long)k * TWeights.Size);
                 var p0 = Vector256.Load(x0 + k);
                 var p1 = Vector256.Load(x1 + k);
                 var p2 = Vector256.Load(x2 + k);
@@ -281,20 +281,6 @@ public static class SkinnyMatmul
             }
             TileSums.Store4x4(y, yStride, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
             AddTail(w0, x0, length, k, y, yStride);
-        }
-
-        /// <summary>
-        /// Asks for the next tile's four weight rows at column <paramref name="k"/>, one cache line each (a tile reads its
-        /// own rows side by side, so "4 KiB ahead" would fall inside them).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PrefetchNextTile(void* w0, long rowBytes, int k)
-        {
-            byte* next = (byte*)w0 + 4 * rowBytes + (long)k * TWeights.Size;
-            WeightPrefetch.At(next);
-            WeightPrefetch.At(next + rowBytes);
-            WeightPrefetch.At(next + 2 * rowBytes);
-            WeightPrefetch.At(next + 3 * rowBytes);
         }
 
         /// <summary>Adds columns <paramref name="k"/>.. (past the last whole vector) of a 4 × 4 tile to its outputs.</summary>
@@ -325,7 +311,7 @@ public static class SkinnyMatmul
             int k = 0;
             for (; k + 16 <= length; k += 16)
             {
-                PrefetchNextTile(w0, rowBytes, k);
+                WeightPrefetch.NextTile(w0, rowBytes, (long)k * TWeights.Size);
                 var p0 = Vector512.Load(x0 + k);
                 var p1 = Vector512.Load(x1 + k);
                 var p2 = Vector512.Load(x2 + k);

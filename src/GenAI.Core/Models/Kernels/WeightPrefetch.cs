@@ -20,11 +20,20 @@ internal static unsafe class WeightPrefetch
         if (Sse.IsSupported) Sse.Prefetch0((byte*)position + Distance);
     }
 
-    /// <summary>Requests the cache line at <paramref name="position"/> itself (a tile kernel asks for its next tile's rows).</summary>
+    /// <summary>
+    /// Requests one cache line of each of the next 4 × 4 tile's four weight rows (the rows after the four starting at
+    /// <paramref name="firstRow"/>), <paramref name="offset"/> bytes into them. A tile reads its own four rows side by
+    /// side, so "<see cref="Distance"/> ahead" of one of them would mostly fall inside the others.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void At(void* position)
+    public static void NextTile(void* firstRow, long rowBytes, long offset)
     {
-        if (Sse.IsSupported) Sse.Prefetch0(position);
+        if (!Sse.IsSupported) return;
+        byte* next = (byte*)firstRow + 4 * rowBytes + offset;
+        Sse.Prefetch0(next);
+        Sse.Prefetch0(next + rowBytes);
+        Sse.Prefetch0(next + 2 * rowBytes);
+        Sse.Prefetch0(next + 3 * rowBytes);
     }
 
     /// <summary>Requests the two cache lines <see cref="Distance"/> bytes past <paramref name="position"/>.</summary>
