@@ -69,7 +69,7 @@ public abstract class CausalLanguageModel : nn.Module
             throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
         }
         if (tokensPerRow is not null && cache is null) throw new ArgumentException("rows of different lengths need a cache", nameof(tokensPerRow));
-        int batch = (int)inputIds.shape[0], tokens = (int)inputIds.shape[1];
+        int batch = (int)inputIds.size(0), tokens = (int)inputIds.size(1);
         using var scope = NewDisposeScope();
         var step = cache?.BeginStep(firstRow, batch, tokens, tokensPerRow);
         var hidden = HiddenStates(inputIds, cache, step);
@@ -77,7 +77,7 @@ public abstract class CausalLanguageModel : nn.Module
         {
             if (step is { IsRagged: true })
             {
-                long width = hidden.shape[2];
+                long width = hidden.size(2);
                 var last = tensor(step.TokensPerRow.Select(n => (long)Math.Max(n - 1, 0)).ToArray(), device: hidden.device);
                 hidden = hidden.gather(1, last.view(batch, 1, 1).expand(batch, 1, width));
             }

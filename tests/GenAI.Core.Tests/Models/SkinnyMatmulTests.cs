@@ -92,6 +92,57 @@ public class SkinnyMatmulTests
         Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<float>()}");
     }
 
+    /// <summary>x a strided view (columns of a wider tensor), bias in the other float dtype: copied, not misread.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32, ScalarType.BFloat16)]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16, ScalarType.BFloat16)]
+    public void TakesStridedRowsAndEitherBiasDtype(ScalarType dtype, ScalarType biasDtype)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(17);
+        var wide = randn([3, 2, 80], generator: generator).to(dtype);
+        var x = wide.narrow(2, 8, 64);
+        Assert.False(x.is_contiguous());
+        var weight = randn([96, 64], generator: generator).to(dtype);
+        var bias = randn([96], generator: generator).to(biasDtype);
+        Assert.True(SkinnyMatmul.Applies(x, weight));
+        var expected = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias.to(ScalarType.Float32));
+        var actual = SkinnyMatmul.Linear(x, weight, bias);
+        Assert.Equal(dtype, actual.dtype);
+        Assert.Equal([3L, 2L, 96L], actual.shape);
+        var error = expected.sub(actual.to(ScalarType.Float32)).abs();
+        var bound = expected.abs().mul(dtype == ScalarType.BFloat16 ? 1.0 / 256 : 1e-5).add(1e-3);
+        Assert.True(error.le(bound).all().item<bool>(), $"max error {error.max().item<float>()}");
+    }
+
+    /// <summary>The kernel's float32 → bfloat16 conversion is libtorch's, bit for bit (ties to even, infinities), and keeps NaN.</summary>
+    [Fact]
+    public unsafe void BFloat16ConversionEqualsLibtorch()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(19);
+        float[] special = [0f, -0f, 1f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.MaxValue, float.Epsilon,
+            BitConverter.UInt32BitsToSingle(0x3F808000), BitConverter.UInt32BitsToSingle(0x3F818000), BitConverter.UInt32BitsToSingle(0x3F80FFFF)];
+        var values = cat([tensor(special), randn([1000], generator: generator).mul(1e3)]);
+        var source = values.data<float>().ToArray();
+        var converted = new ushort[source.Length];
+        fixed (float* from = source)
+        fixed (ushort* to = converted)
+        {
+            BFloat16Bits.FromSingles(from, to, source.Length);
+        }
+        var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(values.to(ScalarType.BFloat16).bytes).ToArray();
+        // NaN: any NaN pattern (libtorch's vector path writes 0xFFFF, its scalar path 0x7FC0).
+        static bool IsNaN(ushort bits) => (bits & 0x7F80) == 0x7F80 && (bits & 0x7F) != 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (IsNaN(expected[i])) Assert.True(IsNaN(converted[i]), $"element {i}: {converted[i]:X4} is not NaN");
+            else Assert.Equal(expected[i], converted[i]);
+        }
+    }
+
     [Fact]
     public void KeepsLeadingDimensions()
     {

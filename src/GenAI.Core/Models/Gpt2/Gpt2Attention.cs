@@ -38,7 +38,7 @@ public sealed class Gpt2Attention : nn.Module
     /// <summary>Attends <paramref name="x"/> [batch, tokens, width] over itself and, with a cache, the cached past.</summary>
     public Tensor Apply(Tensor x, KvCache? cache, KvCacheStep? step)
     {
-        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        long batch = x.size(0), tokens = x.size(1), width = x.size(2);
         var qkv = _qkv.Apply(x).view(batch, tokens, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
         Tensor query = qkv[0], key = qkv[1], value = qkv[2];
         if (cache is not null && step is not null && !training && cache.CanAttend(step, query))

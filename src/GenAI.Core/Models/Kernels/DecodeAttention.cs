@@ -31,12 +31,12 @@ internal static class DecodeAttention
     /// </summary>
     public static unsafe Tensor Apply(Tensor query, Tensor cachedKeys, Tensor cachedValues, KvCacheStep step, double scale, int? window)
     {
-        int batch = (int)query.shape[0], heads = (int)query.shape[1], headDim = (int)query.shape[3];
-        int kvHeads = (int)cachedKeys.shape[1], positions = (int)cachedKeys.shape[2];
-        using var q = query.dtype == ScalarType.Float32 ? query.contiguous() : query.to(ScalarType.Float32);
+        int batch = (int)query.size(0), heads = (int)query.size(1), headDim = (int)query.size(3);
+        int kvHeads = (int)cachedKeys.size(1), positions = (int)cachedKeys.size(2);
+        using var converted = TensorMemory.ContiguousFloat32(query);
         var output = empty([batch, 1, (long)heads * headDim], ScalarType.Float32);
         var job = new Job(
-            (float*)TensorMemory.Pointer(q), (float*)TensorMemory.Pointer(output),
+            (float*)TensorMemory.Pointer(converted ?? query), (float*)TensorMemory.Pointer(output),
             (byte*)TensorMemory.Pointer(cachedKeys), (byte*)TensorMemory.Pointer(cachedValues), cachedKeys.ElementSize,
             step, heads, kvHeads, positions, headDim, (float)scale, window);
         long work = 0;
@@ -87,22 +87,33 @@ internal static class DecodeAttention
                 long head = ((long)(_firstRow + b) * kvHeads + h / group) * positions * headDim;
                 byte* k = keys + head * elementSize + start * keyBytes, v = values + head * elementSize + start * keyBytes;
                 int span = stop - start;
-                Scores<TCache>(query + (long)u * headDim, k, keyBytes, span, scores);
+                Scores<TCache>(query + (long)u * headDim, k, v, keyBytes, span, scores);
                 float sum = Softmax(scores, span);
                 WeightedSum<TCache>(scores, 1 / sum, v, keyBytes, span, output + (long)u * headDim);
             }
         }
 
-        // scores[j] = scale · q·k_j, four keys at a time so that one horizontal reduction serves four dot products.
+        // Bytes ahead of the keys being scored that are requested. A step's weights have evicted the cache from every
+        // cache level, and the hardware prefetcher alone left attention reading ~15 GB/s (a whole GPT-2-shaped step at
+        // 512 positions: 1.2 → 1.0 ms).
+        private const int KeyPrefetchDistance = 2048;
+
+        // scores[j] = scale · q·k_j, four keys at a time so that one horizontal reduction serves four dot products. Also
+        // requests the keys ahead and the values of the same positions, which WeightedSum reads next.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Scores<TCache>(float* q, byte* k, long keyBytes, int span, float* scores) where TCache : struct, IWeightFormat
+        private void Scores<TCache>(float* q, byte* k, byte* v, long keyBytes, int span, float* scores) where TCache : struct, IWeightFormat
         {
             int vectorDim = headDim & ~7;
             var scaled = Vector128.Create(scale);
             int j = 0;
-            for (; j + 4 <= span; j += 4, k += 4 * keyBytes)
+            for (; j + 4 <= span; j += 4, k += 4 * keyBytes, v += 4 * keyBytes)
             {
                 byte* k1 = k + keyBytes, k2 = k1 + keyBytes, k3 = k2 + keyBytes;
+                for (long line = 0; line < 4 * keyBytes; line += 64)
+                {
+                    Sse.Prefetch0(k + KeyPrefetchDistance + line);
+                    Sse.Prefetch0(v + line);
+                }
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (int d = 0; d < vectorDim; d += 8)
                 {

@@ -71,7 +71,7 @@ public static class SkinnyMatmul
         && !is_grad_enabled()
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && x.dtype == weight.dtype && x.dtype is ScalarType.Float32 or ScalarType.BFloat16
-        && (x.numel() / x.shape[^1] <= MaxRows || x.dtype == ScalarType.Float32 && TakesFloat32Gemm)
+        && (x.numel() / x.size(-1) <= MaxRows || x.dtype == ScalarType.Float32 && TakesFloat32Gemm)
         && weight.numel() * weight.ElementSize <= int.MaxValue // the bytes are reached through a Span
         && weight.is_contiguous();
 
@@ -98,33 +98,53 @@ public static class SkinnyMatmul
     /// <summary>x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out]. Check <see cref="Applies(Tensor, Tensor)"/> first.</summary>
     public static unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {
-        int inFeatures = (int)weight.shape[1], outFeatures = (int)weight.shape[0];
-        using var input = x.dtype == ScalarType.Float32 ? x.contiguous() : x.to(ScalarType.Float32);
+        int inFeatures = (int)weight.size(1), outFeatures = (int)weight.size(0);
+        using var contiguous = x.is_contiguous() ? null : x.contiguous();
+        var input = contiguous ?? x;
         int rows = (int)(input.numel() / inFeatures);
-        var shape = x.shape.ToArray();
-        shape[^1] = outFeatures;
-        var output = empty(shape, ScalarType.Float32);
-        using var biasFloat = bias?.to(ScalarType.Float32).contiguous();
+        var output = empty(OutputShape(x, outFeatures), x.dtype);
+
+        // bfloat16 x, y and bias pass through float32 copies in this thread's scratch (Applies: at most MaxRows rows), not
+        // through new tensors: each costs microseconds of handles, and a decode step makes hundreds of these calls.
+        bool bfloat16 = x.dtype == ScalarType.BFloat16;
+        bool bfloat16Bias = bias is not null && bias.dtype == ScalarType.BFloat16 && bias.is_contiguous();
+        using var convertedBias = bias is null || bfloat16Bias ? null : TensorMemory.ContiguousFloat32(bias);
+        long xFloats = bfloat16 ? (long)rows * inFeatures : 0, yFloats = bfloat16 ? (long)rows * outFeatures : 0;
+        float* scratch = bfloat16 || bfloat16Bias ? (float*)ThreadScratch.Get((xFloats + yFloats + outFeatures) * sizeof(float)) : null;
 
         float* xp = (float*)TensorMemory.Pointer(input);
+        if (bfloat16)
+        {
+            BFloat16Bits.ToSingles((ushort*)xp, scratch, xFloats);
+            xp = scratch;
+        }
         void* wp = TensorMemory.Pointer(weight);
-        float* yp = (float*)TensorMemory.Pointer(output);
-        float* bp = biasFloat is null ? null : (float*)TensorMemory.Pointer(biasFloat);
+        float* yp = bfloat16 ? scratch + xFloats : (float*)TensorMemory.Pointer(output);
+        float* bp = null;
+        if (bfloat16Bias)
+        {
+            bp = scratch + xFloats + yFloats;
+            BFloat16Bits.ToSingles((ushort*)TensorMemory.Pointer(bias!), bp, outFeatures);
+        }
+        else if (bias is not null)
+        {
+            bp = (float*)TensorMemory.Pointer(convertedBias ?? bias);
+        }
 
         // Splitting small outputs costs more in hand-offs than it saves.
         int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
-        if (weight.dtype == ScalarType.BFloat16)
+        if (bfloat16)
         {
             var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
             KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+            BFloat16Bits.FromSingles(yp, (ushort*)TensorMemory.Pointer(output), yFloats);
         }
         else
         {
             var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
             KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
         }
-        if (x.dtype == ScalarType.Float32) return output;
-        using (output) return output.to(x.dtype);
+        return output;
     }
 
     /// <summary>True when <see cref="Linear(Tensor, Q8_0Weight, Tensor?)"/> can take these operands: few rows of float x on the CPU, no autograd.</summary>
@@ -133,8 +153,8 @@ public static class SkinnyMatmul
         && !is_grad_enabled()
         && x.device_type == DeviceType.CPU
         && x.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16
-        && x.dim() >= 1 && x.shape[^1] == weight.InFeatures
-        && x.numel() / x.shape[^1] <= MaxRows
+        && x.dim() >= 1 && x.size(-1) == weight.InFeatures
+        && x.numel() / weight.InFeatures <= MaxRows
         && weight.Blocks <= MaxInt8Blocks;
 
     /// <summary>
@@ -144,25 +164,24 @@ public static class SkinnyMatmul
     /// </summary>
     public static unsafe Tensor Linear(Tensor x, Q8_0Weight weight, Tensor? bias)
     {
-        if (x.shape[^1] != weight.InFeatures)
+        if (x.size(-1) != weight.InFeatures)
         {
-            throw new ArgumentException($"x has {x.shape[^1]} features, the weight takes {weight.InFeatures}", nameof(x));
+            throw new ArgumentException($"x has {x.size(-1)} features, the weight takes {weight.InFeatures}", nameof(x));
         }
-        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.OutFeatures))
+        if (bias is not null && (bias.dim() != 1 || bias.size(0) != weight.OutFeatures))
         {
             throw new ArgumentException($"bias [{string.Join(", ", bias.shape)}] does not match the weight's {weight.OutFeatures} outputs", nameof(bias));
         }
         int inFeatures = weight.InFeatures, outFeatures = weight.OutFeatures, padded = weight.PaddedInFeatures;
-        using var input = x.dtype == ScalarType.Float32 ? x.contiguous() : x.to(ScalarType.Float32);
+        using var converted = TensorMemory.ContiguousFloat32(x);
+        var input = converted ?? x;
         int rows = (int)(input.numel() / inFeatures);
-        var shape = x.shape.ToArray();
-        shape[^1] = outFeatures;
-        var output = empty(shape, ScalarType.Float32);
-        using var biasFloat = bias?.to(ScalarType.Float32).contiguous();
+        var output = empty(OutputShape(x, outFeatures), ScalarType.Float32);
+        using var convertedBias = bias is null ? null : TensorMemory.ContiguousFloat32(bias);
 
         float* xp = (float*)TensorMemory.Pointer(input);
         float* yp = (float*)TensorMemory.Pointer(output);
-        float* bp = biasFloat is null ? null : (float*)TensorMemory.Pointer(biasFloat);
+        float* bp = bias is null ? null : (float*)TensorMemory.Pointer(convertedBias ?? bias);
         int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
         if (Int8Path == Int8KernelPath.Vnni)
         {
@@ -192,6 +211,15 @@ public static class SkinnyMatmul
         GC.KeepAlive(weight);
         if (x.dtype == ScalarType.Float32) return output;
         using (output) return output.to(x.dtype);
+    }
+
+    // x's shape with the last dimension outFeatures (Tensor.shape builds its array through a callback; size(d) does not).
+    private static long[] OutputShape(Tensor x, int outFeatures)
+    {
+        var shape = new long[x.dim()];
+        for (int d = 0; d < shape.Length - 1; d++) shape[d] = x.size(d);
+        shape[^1] = outFeatures;
+        return shape;
     }
 
     private readonly unsafe struct Job<TWeights>(float* x, void* w, float* bias, float* y, int rows, int inFeatures, int outFeatures, bool wide)

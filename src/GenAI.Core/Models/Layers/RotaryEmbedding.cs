@@ -83,7 +83,7 @@ public sealed class RotaryEmbedding : IDisposable
         {
             return SmallRowKernels.Rotary(x, cos, sin, _parameters.RotaryDim);
         }
-        int rotary = _parameters.RotaryDim, headDim = (int)x.shape[^1], half = rotary / 2;
+        int rotary = _parameters.RotaryDim, headDim = (int)x.size(-1), half = rotary / 2;
         var turning = rotary == headDim ? x : x.narrow(-1, 0, rotary);
         var rotated = cat([turning.narrow(-1, half, half).neg(), turning.narrow(-1, 0, half)], -1);
         var embedded = turning.mul(cos).add_(rotated.mul(sin));

@@ -55,7 +55,7 @@ public sealed class LlamaAttention : nn.Module
     /// <summary>Attends <paramref name="x"/> [batch, tokens, hidden] over itself and, with a cache, the cached past.</summary>
     internal Tensor Apply(Tensor x, LlamaForwardPass pass)
     {
-        long batch = x.shape[0], tokens = x.shape[1];
+        long batch = x.size(0), tokens = x.size(1);
         Tensor query, key, value;
         if (_qkv is not null)
         {
@@ -99,7 +99,7 @@ public sealed class LlamaAttention : nn.Module
     {
         double dropout = training ? _dropout : 0.0;
         int group = _heads / _kvHeads;
-        long batch = query.shape[0], tokens = query.shape[2];
+        long batch = query.size(0), tokens = query.size(2);
         if (group > 1 && tokens == 1)
         {
             // One new token per row: the query heads of a group become rows of one key/value head, so the (cached)
