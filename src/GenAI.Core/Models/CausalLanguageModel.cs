@@ -64,7 +64,7 @@ public abstract class CausalLanguageModel : nn.Module
     /// </summary>
     public Tensor Forward(Tensor inputIds, KvCache? cache = null, int firstRow = 0, bool lastPositionOnly = false, IReadOnlyList<int>? tokensPerRow = null)
     {
-        if (inputIds.dim() != 2 || inputIds.shape[1] < 1)
+        if (inputIds.dim() != 2 || inputIds.size(1) < 1)
         {
             throw new ArgumentException($"input ids must be [batch, tokens] with tokens >= 1, not [{string.Join(", ", inputIds.shape)}]", nameof(inputIds));
         }

@@ -40,7 +40,7 @@ public sealed class Gpt2Model : CausalLanguageModel
     /// <inheritdoc />
     protected override Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step)
     {
-        int tokens = (int)inputIds.shape[1];
+        int tokens = (int)inputIds.size(1);
         int span = step?.Span ?? tokens;
         if (span > _config.Positions)
         {

@@ -31,9 +31,10 @@ internal static class SmallRowKernels
     /// </summary>
     public static unsafe Tensor RmsNorm(Tensor x, Tensor weight, double epsilon)
     {
-        int features = (int)x.shape[^1];
-        using var input = x.contiguous();
-        var output = empty(x.shape, x.dtype);
+        int features = (int)x.size(-1);
+        using var contiguous = x.is_contiguous() ? null : x.contiguous();
+        var input = contiguous ?? x;
+        var output = empty_like(input);
         int rows = (int)(x.numel() / features);
         void* xp = TensorMemory.Pointer(input), wp = TensorMemory.Pointer(weight), yp = TensorMemory.Pointer(output);
         if (x.dtype == ScalarType.Float32)
@@ -98,13 +99,14 @@ internal static class SmallRowKernels
     /// </summary>
     public static unsafe Tensor Rotary(Tensor x, Tensor cos, Tensor sin, int rotaryDim)
     {
-        int batch = (int)x.shape[0], heads = (int)x.shape[1], tokens = (int)x.shape[2], headDim = (int)x.shape[3];
-        using var input = x.contiguous(); // a decode step's [batch, heads, 1, head_dim] view already is
-        var output = empty(x.shape, x.dtype);
+        int batch = (int)x.size(0), heads = (int)x.size(1), tokens = (int)x.size(2), headDim = (int)x.size(3);
+        using var contiguous = x.is_contiguous() ? null : x.contiguous(); // a decode step's [batch, heads, 1, head_dim] view already is
+        var input = contiguous ?? x;
+        var output = empty_like(input);
         byte* xp = (byte*)TensorMemory.Pointer(input), yp = (byte*)TensorMemory.Pointer(output);
         byte* cp = (byte*)TensorMemory.Pointer(cos), sp = (byte*)TensorMemory.Pointer(sin);
         int size = (int)x.ElementSize, half = rotaryDim / 2;
-        bool perRow = cos.shape[0] == batch && batch > 1;
+        bool perRow = cos.size(0) == batch && batch > 1;
         for (int b = 0; b < batch; b++)
             for (int h = 0; h < heads; h++)
                 for (int t = 0; t < tokens; t++)

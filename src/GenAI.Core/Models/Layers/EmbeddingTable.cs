@@ -28,7 +28,9 @@ public sealed class EmbeddingTable : nn.Module
     /// <summary>Rows for an index tensor of any shape; the result has the index shape plus the width.</summary>
     public Tensor Lookup(Tensor indices)
     {
-        var shape = indices.shape.Append(_weight.shape[1]).ToArray();
+        var shape = new long[indices.dim() + 1];
+        for (int d = 0; d < shape.Length - 1; d++) shape[d] = indices.size(d);
+        shape[^1] = _weight.size(1);
         return _weight.index_select(0, indices.reshape(-1)).view(shape);
     }
 }

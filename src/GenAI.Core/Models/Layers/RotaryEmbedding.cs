@@ -35,7 +35,7 @@ public sealed class RotaryEmbedding : IDisposable
         {
             EnsureTable(sequenceLengths.Max(), dtype, positions.device);
             var flat = positions.reshape(-1);
-            long[] shape = [positions.shape[0], 1, positions.shape[1], _parameters.RotaryDim];
+            long[] shape = [positions.size(0), 1, positions.size(1), _parameters.RotaryDim];
             return (_cosTable!.index_select(0, flat).view(shape), _sinTable!.index_select(0, flat).view(shape));
         }
         int half = _parameters.RotaryDim / 2, rows = sequenceLengths.Count;
@@ -50,8 +50,8 @@ public sealed class RotaryEmbedding : IDisposable
     private void EnsureTable(int positions, ScalarType dtype, Device device)
     {
         bool sameKind = _cosTable is not null && _cosTable.dtype == dtype && _cosTable.device_type == device.type && _cosTable.device_index == device.index;
-        if (sameKind && _cosTable!.shape[0] >= positions) return;
-        int size = Math.Max(positions, sameKind ? (int)Math.Min(2 * _cosTable!.shape[0], int.MaxValue / 2) : 256);
+        if (sameKind && _cosTable!.size(0) >= positions) return;
+        int size = Math.Max(positions, sameKind ? (int)Math.Min(2 * _cosTable!.size(0), int.MaxValue / 2) : 256);
         using var scope = NewDisposeScope();
         using var ordinary = inference_mode(false); // the table may serve training passes too, made after serving ones
         var all = arange(size, ScalarType.Float64, device).unsqueeze(-1);

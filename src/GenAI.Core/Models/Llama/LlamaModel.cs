@@ -42,7 +42,7 @@ public sealed class LlamaModel : CausalLanguageModel
     protected override Tensor HiddenStates(Tensor inputIds, KvCache? cache, KvCacheStep? step)
     {
         var x = _tokens.Lookup(inputIds);
-        var pass = new LlamaForwardPass(_config, _rotary, (int)inputIds.shape[0], (int)inputIds.shape[1], inputIds.device, x.dtype, cache, step);
+        var pass = new LlamaForwardPass(_config, _rotary, (int)inputIds.size(0), (int)inputIds.size(1), inputIds.device, x.dtype, cache, step);
         x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
         x = ApplyLayers(_layers, x, (layer, input) => layer.Apply(input, pass));
         return _finalNorm.Apply(x);
