@@ -78,14 +78,16 @@ internal static class ModelBenchmark
 
     /// <summary>
     /// Prefill and decode figures of <paramref name="model"/> in its current dtype: a warm-up, then
-    /// <paramref name="repeats"/> samples of each, <paramref name="decodeSteps"/> greedy steps per decode sample.
+    /// <paramref name="repeats"/> samples of each, <paramref name="decodeSteps"/> greedy steps per decode sample, after
+    /// a prompt of <paramref name="decodeContext"/> tokens (default <see cref="PromptLength"/>; 1 decodes from an empty
+    /// cache, as llama-bench's tg test does).
     /// </summary>
-    public static RawFigures Measure(CausalLanguageModel model, int decodeSteps, int repeats)
+    public static RawFigures Measure(CausalLanguageModel model, int decodeSteps, int repeats, int decodeContext = PromptLength)
     {
         using var inference = inference_mode();
         var prefill = Repeat(repeats, () => Prefill(model, 1));
-        var batch1 = Repeat(repeats, () => Decode(model, 1, decodeSteps));
-        var batch8 = Repeat(repeats, () => Decode(model, 8, decodeSteps));
+        var batch1 = Repeat(repeats, () => Decode(model, 1, decodeSteps, decodeContext));
+        var batch8 = Repeat(repeats, () => Decode(model, 8, decodeSteps, decodeContext));
         return new RawFigures(
             Figure.Time(prefill.Select(s => s * 1e3)),
             Figure.Rate(batch1.Select(s => decodeSteps / s)),
@@ -98,10 +100,10 @@ internal static class ModelBenchmark
         return Enumerable.Range(0, repeats).Select(_ => measure()).ToList();
     }
 
-    private static Tensor Prompt(int batch, int vocab)
+    private static Tensor Prompt(int batch, int vocab, int length = PromptLength)
     {
         using var generator = new Generator(42);
-        return randint(0, vocab, [batch, PromptLength], generator: generator);
+        return randint(0, vocab, [batch, length], generator: generator);
     }
 
     /// <summary>Seconds to prefill a 128-token prompt.</summary>
@@ -115,12 +117,12 @@ internal static class ModelBenchmark
         return watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Seconds for <paramref name="steps"/> greedy decode steps of <paramref name="batch"/> sequences after a prefill.</summary>
-    private static double Decode(CausalLanguageModel model, int batch, int steps)
+    /// <summary>Seconds for <paramref name="steps"/> greedy decode steps of <paramref name="batch"/> sequences after a prefill of <paramref name="context"/> tokens.</summary>
+    private static double Decode(CausalLanguageModel model, int batch, int steps, int context)
     {
-        using var cache = model.CreateKvCache(batch, PromptLength + steps);
+        using var cache = model.CreateKvCache(batch, context + steps);
         using var scope = NewDisposeScope();
-        var next = model.Forward(Prompt(batch, model.Config.VocabSize), cache, lastPositionOnly: true).argmax(-1);
+        var next = model.Forward(Prompt(batch, model.Config.VocabSize, context), cache, lastPositionOnly: true).argmax(-1);
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++)
         {

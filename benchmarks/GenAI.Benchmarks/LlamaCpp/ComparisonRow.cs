@@ -14,7 +14,7 @@ internal sealed class ComparisonRow(string engine, string precision)
     /// <summary>Prefill of a 128-token prompt, raw (GenAI's model benchmark; llama-bench pp128).</summary>
     public Figure? PrefillMilliseconds { get; set; }
 
-    /// <summary>Batch-1 decode, raw (GenAI's model benchmark; llama-bench tg128).</summary>
+    /// <summary>Batch-1 decode, raw, from an empty cache (GenAI's model benchmark; llama-bench tg128).</summary>
     public Figure? RawBatch1 { get; set; }
 
     /// <summary>Eight sequences decoded together, raw (GenAI only: llama-bench has no such test).</summary>
