@@ -96,55 +96,118 @@ public static class SkinnyMatmul
     }
 
     /// <summary>x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out]. Check <see cref="Applies(Tensor, Tensor)"/> first.</summary>
-    public static unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) => Linear(x, [weight], [bias])[0];
+
+    /// <summary>
+    /// Several projections of the same x (a layer's query, key and value; its gate and up) in one hand-off to the kernel
+    /// threads, each weight's rows split across them as its own call would: <c>x · weights[i]ᵀ + biases[i]</c> in order.
+    /// Every weight takes x's features and passes <see cref="Applies(Tensor, Tensor)"/>.
+    /// </summary>
+    public static unsafe Tensor[] Linear(Tensor x, IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?> biases)
     {
-        int inFeatures = (int)weight.size(1), outFeatures = (int)weight.size(0);
+        int count = weights.Count, inFeatures = (int)weights[0].size(1);
         using var contiguous = x.is_contiguous() ? null : x.contiguous();
         var input = contiguous ?? x;
         int rows = (int)(input.numel() / inFeatures);
-        var output = empty(OutputShape(x, outFeatures), x.dtype);
 
-        // bfloat16 x, y and bias pass through float32 copies in this thread's scratch (Applies: at most MaxRows rows), not
-        // through new tensors: each costs microseconds of handles, and a decode step makes hundreds of these calls.
+        // bfloat16 x, y and biases pass through float32 copies in this thread's scratch (Applies: at most MaxRows rows),
+        // not through new tensors: each costs microseconds of handles, and a decode step makes hundreds of these calls.
         bool bfloat16 = x.dtype == ScalarType.BFloat16;
-        bool bfloat16Bias = bias is not null && bias.dtype == ScalarType.BFloat16 && bias.is_contiguous();
-        using var convertedBias = bias is null || bfloat16Bias ? null : TensorMemory.ContiguousFloat32(bias);
-        long xFloats = bfloat16 ? (long)rows * inFeatures : 0, yFloats = bfloat16 ? (long)rows * outFeatures : 0;
-        float* scratch = bfloat16 || bfloat16Bias ? (float*)ThreadScratch.Get((xFloats + yFloats + outFeatures) * sizeof(float)) : null;
+        var outputs = new Tensor[count];
+        var outFeatures = new int[count];
+        var convertedBiases = new Tensor?[count];
+        long scratchFloats = bfloat16 ? (long)rows * inFeatures : 0;
+        var yOffsets = new long[count];
+        var biasOffsets = new long[count];
+        long work = 0;
+        for (int i = 0; i < count; i++)
+        {
+            outFeatures[i] = (int)weights[i].size(0);
+            work += (long)rows * inFeatures * outFeatures[i];
+            outputs[i] = empty(OutputShape(x, outFeatures[i]), x.dtype);
+            if (bfloat16)
+            {
+                yOffsets[i] = scratchFloats;
+                scratchFloats += (long)rows * outFeatures[i];
+            }
+            biasOffsets[i] = -1;
+            if (biases[i] is not { } bias) continue;
+            if (bias.dtype == ScalarType.BFloat16 && bias.is_contiguous())
+            {
+                biasOffsets[i] = scratchFloats;
+                scratchFloats += outFeatures[i];
+            }
+            else
+            {
+                convertedBiases[i] = TensorMemory.ContiguousFloat32(bias);
+            }
+        }
+        try
+        {
+            float* scratch = scratchFloats > 0 ? (float*)ThreadScratch.Get(scratchFloats * sizeof(float)) : null;
+            float* xp = (float*)TensorMemory.Pointer(input);
+            if (bfloat16)
+            {
+                BFloat16Bits.ToSingles((ushort*)xp, scratch, (long)rows * inFeatures);
+                xp = scratch;
+            }
+            var operands = new Operands[count];
+            for (int i = 0; i < count; i++)
+            {
+                float* bp = null;
+                if (biasOffsets[i] >= 0)
+                {
+                    bp = scratch + biasOffsets[i];
+                    BFloat16Bits.ToSingles((ushort*)TensorMemory.Pointer(biases[i]!), bp, outFeatures[i]);
+                }
+                else if (biases[i] is { } bias)
+                {
+                    bp = (float*)TensorMemory.Pointer(convertedBiases[i] ?? bias);
+                }
+                float* yp = bfloat16 ? scratch + yOffsets[i] : (float*)TensorMemory.Pointer(outputs[i]);
+                operands[i] = new Operands(TensorMemory.Pointer(weights[i]), bp, yp, outFeatures[i]);
+            }
 
-        float* xp = (float*)TensorMemory.Pointer(input);
-        if (bfloat16)
-        {
-            BFloat16Bits.ToSingles((ushort*)xp, scratch, xFloats);
-            xp = scratch;
+            // Splitting small outputs costs more in hand-offs than it saves.
+            int parts = work < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures.Sum() / 64));
+            if (bfloat16)
+            {
+                RunAll<BFloat16Weights>(xp, operands, rows, inFeatures, parts);
+                for (int i = 0; i < count; i++) BFloat16Bits.FromSingles(operands[i].Y, (ushort*)TensorMemory.Pointer(outputs[i]), (long)rows * outFeatures[i]);
+            }
+            else
+            {
+                RunAll<Float32Weights>(xp, operands, rows, inFeatures, parts);
+            }
         }
-        void* wp = TensorMemory.Pointer(weight);
-        float* yp = bfloat16 ? scratch + xFloats : (float*)TensorMemory.Pointer(output);
-        float* bp = null;
-        if (bfloat16Bias)
+        finally
         {
-            bp = scratch + xFloats + yFloats;
-            BFloat16Bits.ToSingles((ushort*)TensorMemory.Pointer(bias!), bp, outFeatures);
+            foreach (var converted in convertedBiases) converted?.Dispose();
         }
-        else if (bias is not null)
-        {
-            bp = (float*)TensorMemory.Pointer(convertedBias ?? bias);
-        }
+        return outputs;
+    }
 
-        // Splitting small outputs costs more in hand-offs than it saves.
-        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
-        if (bfloat16)
+    /// <summary>One projection of a <see cref="Linear(Tensor, IReadOnlyList{Tensor}, IReadOnlyList{Tensor?})"/> call: where its weight, bias and result are.</summary>
+    private readonly unsafe struct Operands(void* w, float* bias, float* y, int outFeatures)
+    {
+        public void* W { get; } = w;
+        public float* Bias { get; } = bias;
+        public float* Y { get; } = y;
+        public int OutFeatures { get; } = outFeatures;
+    }
+
+    private static unsafe void RunAll<TWeights>(float* x, Operands[] operands, int rows, int inFeatures, int parts) where TWeights : struct, IWeightFormat
+    {
+        bool wide = WideVectors;
+        var jobs = operands.Select(o => new Job<TWeights>(x, o.W, o.Bias, o.Y, rows, inFeatures, o.OutFeatures, wide)).ToArray();
+        KernelThreads.Default.Run(parts, t =>
         {
-            var job = new Job<BFloat16Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
-            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
-            BFloat16Bits.FromSingles(yp, (ushort*)TensorMemory.Pointer(output), yFloats);
-        }
-        else
-        {
-            var job = new Job<Float32Weights>(xp, wp, bp, yp, rows, inFeatures, outFeatures, WideVectors);
-            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
-        }
-        return output;
+            for (int i = 0; i < jobs.Length; i++)
+            {
+                int outFeatures = operands[i].OutFeatures;
+                jobs[i].Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts));
+            }
+        });
     }
 
     /// <summary>True when <see cref="Linear(Tensor, Q8_0Weight, Tensor?)"/> can take these operands: few rows of float x on the CPU, no autograd.</summary>
@@ -162,55 +225,98 @@ public static class SkinnyMatmul
     /// returned in x's dtype. Check <see cref="Applies(Tensor, Q8_0Weight)"/> first. Both paths compute the same sum of
     /// dequantized weights times x; the VNNI path also rounds x to Q8_0 (each block to 1/254 of its largest |value|).
     /// </summary>
-    public static unsafe Tensor Linear(Tensor x, Q8_0Weight weight, Tensor? bias)
+    public static Tensor Linear(Tensor x, Q8_0Weight weight, Tensor? bias) => Linear(x, [weight], [bias])[0];
+
+    /// <summary>
+    /// Several int8 projections of the same x in one hand-off to the kernel threads (see
+    /// <see cref="Linear(Tensor, IReadOnlyList{Tensor}, IReadOnlyList{Tensor?})"/>); x is quantized (VNNI) or padded once
+    /// for all of them. Every weight takes x's features and passes <see cref="Applies(Tensor, Q8_0Weight)"/>.
+    /// </summary>
+    public static unsafe Tensor[] Linear(Tensor x, IReadOnlyList<Q8_0Weight> weights, IReadOnlyList<Tensor?> biases)
     {
-        if (x.size(-1) != weight.InFeatures)
+        int count = weights.Count;
+        var first = weights[0];
+        for (int i = 0; i < count; i++)
         {
-            throw new ArgumentException($"x has {x.size(-1)} features, the weight takes {weight.InFeatures}", nameof(x));
+            var weight = weights[i];
+            if (x.size(-1) != weight.InFeatures)
+            {
+                throw new ArgumentException($"x has {x.size(-1)} features, the weight takes {weight.InFeatures}", nameof(x));
+            }
+            if (biases[i] is { } bias && (bias.dim() != 1 || bias.size(0) != weight.OutFeatures))
+            {
+                throw new ArgumentException($"bias [{string.Join(", ", bias.shape)}] does not match the weight's {weight.OutFeatures} outputs", nameof(biases));
+            }
         }
-        if (bias is not null && (bias.dim() != 1 || bias.size(0) != weight.OutFeatures))
-        {
-            throw new ArgumentException($"bias [{string.Join(", ", bias.shape)}] does not match the weight's {weight.OutFeatures} outputs", nameof(bias));
-        }
-        int inFeatures = weight.InFeatures, outFeatures = weight.OutFeatures, padded = weight.PaddedInFeatures;
+        int inFeatures = first.InFeatures, padded = first.PaddedInFeatures;
         using var converted = TensorMemory.ContiguousFloat32(x);
         var input = converted ?? x;
         int rows = (int)(input.numel() / inFeatures);
-        var output = empty(OutputShape(x, outFeatures), ScalarType.Float32);
-        using var convertedBias = bias is null ? null : TensorMemory.ContiguousFloat32(bias);
-
-        float* xp = (float*)TensorMemory.Pointer(input);
-        float* yp = (float*)TensorMemory.Pointer(output);
-        float* bp = bias is null ? null : (float*)TensorMemory.Pointer(convertedBias ?? bias);
-        int parts = (long)rows * inFeatures * outFeatures < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
-        if (Int8Path == Int8KernelPath.Vnni)
+        var outputs = new Tensor[count];
+        var convertedBiases = new Tensor?[count];
+        try
         {
-            long quantizedBytes = rows * Q8_0VnniJob.RowBytes(weight);
-            byte* scratch = ThreadScratch.Get(quantizedBytes + (long)rows * weight.Blocks * sizeof(float));
-            float* scales = (float*)(scratch + quantizedBytes);
-            Q8_0VnniJob.QuantizeActivations(xp, rows, weight, scratch, scales);
-            var job = new Q8_0VnniJob(scratch, scales, weight, bp, yp, rows);
-            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
-        }
-        else
-        {
-            if (padded != inFeatures)
+            float* xp = (float*)TensorMemory.Pointer(input);
+            var ys = new nint[count];
+            var bs = new nint[count];
+            long work = 0;
+            for (int i = 0; i < count; i++)
             {
-                // The kernel reads whole blocks: rows of x padded with zeros to the weight's padded length.
-                float* paddedX = (float*)ThreadScratch.Get((long)rows * padded * sizeof(float));
-                for (int m = 0; m < rows; m++)
+                outputs[i] = empty(OutputShape(x, weights[i].OutFeatures), ScalarType.Float32);
+                ys[i] = (nint)TensorMemory.Pointer(outputs[i]);
+                if (biases[i] is { } bias)
                 {
-                    new ReadOnlySpan<float>(xp + (long)m * inFeatures, inFeatures).CopyTo(new Span<float>(paddedX + (long)m * padded, inFeatures));
-                    new Span<float>(paddedX + (long)m * padded + inFeatures, padded - inFeatures).Clear();
+                    convertedBiases[i] = TensorMemory.ContiguousFloat32(bias);
+                    bs[i] = (nint)TensorMemory.Pointer(convertedBiases[i] ?? bias);
                 }
-                xp = paddedX;
+                work += (long)rows * inFeatures * weights[i].OutFeatures;
             }
-            var job = new Q8_0FloatJob(xp, weight, bp, yp, rows);
-            KernelThreads.Default.Run(parts, t => job.Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts)));
+            int parts = work < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, weights.Sum(w => w.OutFeatures) / 64));
+            if (Int8Path == Int8KernelPath.Vnni)
+            {
+                long quantizedBytes = rows * Q8_0VnniJob.RowBytes(first);
+                byte* scratch = ThreadScratch.Get(quantizedBytes + (long)rows * first.Blocks * sizeof(float));
+                float* scales = (float*)(scratch + quantizedBytes);
+                Q8_0VnniJob.QuantizeActivations(xp, rows, first, scratch, scales);
+                var jobs = Enumerable.Range(0, count).Select(i => new Q8_0VnniJob(scratch, scales, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
+                KernelThreads.Default.Run(parts, t =>
+                {
+                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run((int)((long)weights[i].OutFeatures * t / parts), (int)((long)weights[i].OutFeatures * (t + 1) / parts));
+                });
+            }
+            else
+            {
+                if (padded != inFeatures)
+                {
+                    // The kernel reads whole blocks: rows of x padded with zeros to the weight's padded length.
+                    float* paddedX = (float*)ThreadScratch.Get((long)rows * padded * sizeof(float));
+                    for (int m = 0; m < rows; m++)
+                    {
+                        new ReadOnlySpan<float>(xp + (long)m * inFeatures, inFeatures).CopyTo(new Span<float>(paddedX + (long)m * padded, inFeatures));
+                        new Span<float>(paddedX + (long)m * padded + inFeatures, padded - inFeatures).Clear();
+                    }
+                    xp = paddedX;
+                }
+                float* xq = xp;
+                var jobs = Enumerable.Range(0, count).Select(i => new Q8_0FloatJob(xq, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
+                KernelThreads.Default.Run(parts, t =>
+                {
+                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run((int)((long)weights[i].OutFeatures * t / parts), (int)((long)weights[i].OutFeatures * (t + 1) / parts));
+                });
+            }
+            GC.KeepAlive(weights);
         }
-        GC.KeepAlive(weight);
-        if (x.dtype == ScalarType.Float32) return output;
-        using (output) return output.to(x.dtype);
+        finally
+        {
+            foreach (var bias in convertedBiases) bias?.Dispose();
+        }
+        if (x.dtype == ScalarType.Float32) return outputs;
+        for (int i = 0; i < count; i++)
+        {
+            using var output = outputs[i];
+            outputs[i] = output.to(x.dtype);
+        }
+        return outputs;
     }
 
     // x's shape with the last dimension outFeatures (Tensor.shape builds its array through a callback; size(d) does not).

@@ -49,8 +49,8 @@ public sealed class GatedMlp : nn.Module
         }
         else
         {
-            gate = _gate!.Apply(x);
-            up = _up!.Apply(x);
+            var projected = LinearLayer.ApplyAll(x, _gate!, _up!);
+            (gate, up) = (projected[0], projected[1]);
         }
         return _down.Apply(Activate(gate).mul_(up));
     }

@@ -42,6 +42,27 @@ public sealed class LinearLayer : nn.Module
     public Tensor Apply(Tensor x) => _quantized is null ? Project(x, _weight!, _bias) : Project(x, _quantized, _bias);
 
     /// <summary>
+    /// x·Wᵀ (+ b) of several layers over the same x (a layer's query, key and value; gate and up), in order: one kernel
+    /// call for all of them where they take the decode kernels (one hand-off to the kernel threads instead of one each),
+    /// else each its own.
+    /// </summary>
+    public static Tensor[] ApplyAll(Tensor x, params LinearLayer[] layers)
+    {
+        var biases = layers.Select(l => (Tensor?)l._bias).ToArray();
+        if (layers.All(l => l._quantized is not null))
+        {
+            var quantized = layers.Select(l => l._quantized!).ToArray();
+            if (!is_grad_enabled() && quantized.All(w => SkinnyMatmul.Applies(x, w))) return SkinnyMatmul.Linear(x, quantized, biases);
+        }
+        else if (layers.All(l => l._quantized is null))
+        {
+            var weights = layers.Select(l => (Tensor)l._weight!).ToArray();
+            if (weights.All(w => SkinnyMatmul.Applies(x, w))) return SkinnyMatmul.Linear(x, weights, biases);
+        }
+        return layers.Select(l => l.Apply(x)).ToArray();
+    }
+
+    /// <summary>
     /// Replaces the float weight by its Q8_0 quantization (a no-op if already done) and frees the float weight. The
     /// layer is for inference from then on: the weight is no longer a parameter, and a forward pass with autograd
     /// enabled throws.

@@ -67,9 +67,8 @@ public sealed class LlamaAttention : nn.Module
         }
         else
         {
-            query = _query!.Apply(x);
-            key = _key!.Apply(x);
-            value = _value!.Apply(x);
+            var projected = LinearLayer.ApplyAll(x, _query!, _key!, _value!);
+            (query, key, value) = (projected[0], projected[1], projected[2]);
         }
         query = query.view(batch, tokens, _heads, _headDim);
         key = key.view(batch, tokens, _kvHeads, _headDim);

@@ -62,6 +62,34 @@ public class Int8SkinnyMatmulTests
         Assert.True(actual.to(ScalarType.Float32).sub(expected).abs().le(expected.abs().mul(1.0 / 256).add(1e-3)).all().item<bool>());
     }
 
+    /// <summary>Several int8 projections in one call (x quantized or padded once) equal the calls one by one, bit for bit.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void SeveralProjectionsEqualOneByOne(Int8KernelPath path)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        using var generator = new TorchSharp.torch.Generator(29);
+        var x = randn([3, 100], generator: generator); // 100 features: padded to whole blocks
+        Q8_0Weight[] weights = [Q8_0Weight.Quantize(randn([130, 100], generator: generator)), Q8_0Weight.Quantize(randn([20, 100], generator: generator))];
+        Tensor?[] biases = [null, randn([20], generator: generator)];
+        var before = SkinnyMatmul.Int8Path;
+        try
+        {
+            SkinnyMatmul.Int8Path = path;
+            var together = SkinnyMatmul.Linear(x, weights, biases);
+            for (int i = 0; i < weights.Length; i++)
+            {
+                Assert.True(SkinnyMatmul.Linear(x, weights[i], biases[i]).eq(together[i]).all().item<bool>(), $"projection {i}");
+            }
+        }
+        finally
+        {
+            SkinnyMatmul.Int8Path = before;
+            foreach (var weight in weights) weight.Dispose();
+        }
+    }
+
     [Fact]
     public void DoesNotApplyWithAutogradManyRowsOrTheWrongWidth()
     {
