@@ -17,7 +17,7 @@ internal sealed class ComparisonRow(string engine, string precision)
     /// <summary>Batch-1 decode, raw, from an empty cache (GenAI's model benchmark; llama-bench tg128).</summary>
     public Figure? RawBatch1 { get; set; }
 
-    /// <summary>Eight sequences decoded together, raw (GenAI only: llama-bench has no such test).</summary>
+    /// <summary>Eight sequences decoded together, raw, from an empty cache (GenAI only: llama-bench has no such test).</summary>
     public Figure? RawBatch8 { get; set; }
 
     /// <summary>Batch-1 streaming decode through the server's HTTP endpoint.</summary>

@@ -51,6 +51,7 @@ internal static class DecodeAttention
         {
             KernelThreads.Default.Run(parts, t => job.Run<Float32Weights>(units * t / parts, units * (t + 1) / parts));
         }
+        GC.KeepAlive(query);
         GC.KeepAlive(cachedKeys);
         GC.KeepAlive(cachedValues);
         if (query.dtype == ScalarType.Float32) return output;

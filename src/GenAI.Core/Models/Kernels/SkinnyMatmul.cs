@@ -100,12 +100,25 @@ public static class SkinnyMatmul
 
     /// <summary>
     /// Several projections of the same x (a layer's query, key and value; its gate and up) in one hand-off to the kernel
-    /// threads, each weight's rows split across them as its own call would: <c>x · weights[i]ᵀ + biases[i]</c> in order.
-    /// Every weight takes x's features and passes <see cref="Applies(Tensor, Tensor)"/>.
+    /// threads: <c>x · weights[i]ᵀ + biases[i]</c> in order, each bit for bit what its own call gives (see
+    /// <see cref="SplitPoint"/>). Every weight passes <see cref="Applies(Tensor, Tensor)"/>.
     /// </summary>
     public static unsafe Tensor[] Linear(Tensor x, IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor?> biases)
     {
-        int count = weights.Count, inFeatures = (int)weights[0].size(1);
+        int count = weights.Count, inFeatures = (int)x.size(-1);
+        var outFeatures = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            if (weights[i].dim() != 2 || weights[i].size(1) != inFeatures)
+            {
+                throw new ArgumentException($"x has {inFeatures} features, weight {i} is [{string.Join(", ", weights[i].shape)}]", nameof(weights));
+            }
+            outFeatures[i] = (int)weights[i].size(0);
+            if (biases[i] is { } bias && (bias.dim() != 1 || bias.size(0) != outFeatures[i]))
+            {
+                throw new ArgumentException($"bias [{string.Join(", ", bias.shape)}] does not match weight {i}'s {outFeatures[i]} outputs", nameof(biases));
+            }
+        }
         using var contiguous = x.is_contiguous() ? null : x.contiguous();
         var input = contiguous ?? x;
         int rows = (int)(input.numel() / inFeatures);
@@ -114,36 +127,35 @@ public static class SkinnyMatmul
         // not through new tensors: each costs microseconds of handles, and a decode step makes hundreds of these calls.
         bool bfloat16 = x.dtype == ScalarType.BFloat16;
         var outputs = new Tensor[count];
-        var outFeatures = new int[count];
         var convertedBiases = new Tensor?[count];
-        long scratchFloats = bfloat16 ? (long)rows * inFeatures : 0;
-        var yOffsets = new long[count];
-        var biasOffsets = new long[count];
-        long work = 0;
-        for (int i = 0; i < count; i++)
-        {
-            outFeatures[i] = (int)weights[i].size(0);
-            work += (long)rows * inFeatures * outFeatures[i];
-            outputs[i] = empty(OutputShape(x, outFeatures[i]), x.dtype);
-            if (bfloat16)
-            {
-                yOffsets[i] = scratchFloats;
-                scratchFloats += (long)rows * outFeatures[i];
-            }
-            biasOffsets[i] = -1;
-            if (biases[i] is not { } bias) continue;
-            if (bias.dtype == ScalarType.BFloat16 && bias.is_contiguous())
-            {
-                biasOffsets[i] = scratchFloats;
-                scratchFloats += outFeatures[i];
-            }
-            else
-            {
-                convertedBiases[i] = TensorMemory.ContiguousFloat32(bias);
-            }
-        }
         try
         {
+            long scratchFloats = bfloat16 ? (long)rows * inFeatures : 0;
+            var yOffsets = new long[count];
+            var biasOffsets = new long[count];
+            long work = 0;
+            for (int i = 0; i < count; i++)
+            {
+                work += (long)rows * inFeatures * outFeatures[i];
+                outputs[i] = empty(OutputShape(x, outFeatures[i]), x.dtype);
+                if (bfloat16)
+                {
+                    yOffsets[i] = scratchFloats;
+                    scratchFloats += (long)rows * outFeatures[i];
+                }
+                biasOffsets[i] = -1;
+                if (biases[i] is not { } bias) continue;
+                if (bias.dtype == ScalarType.BFloat16 && bias.is_contiguous())
+                {
+                    biasOffsets[i] = scratchFloats;
+                    scratchFloats += outFeatures[i];
+                }
+                else
+                {
+                    convertedBiases[i] = TensorMemory.ContiguousFloat32(bias);
+                }
+            }
+
             float* scratch = scratchFloats > 0 ? (float*)ThreadScratch.Get(scratchFloats * sizeof(float)) : null;
             float* xp = (float*)TensorMemory.Pointer(input);
             if (bfloat16)
@@ -179,13 +191,29 @@ public static class SkinnyMatmul
             {
                 RunAll<Float32Weights>(xp, operands, rows, inFeatures, parts);
             }
+            GC.KeepAlive(x);
+            GC.KeepAlive(weights);
+            GC.KeepAlive(biases);
+            return outputs;
+        }
+        catch
+        {
+            foreach (var output in outputs) output?.Dispose();
+            throw;
         }
         finally
         {
             foreach (var converted in convertedBiases) converted?.Dispose();
         }
-        return outputs;
     }
+
+    /// <summary>
+    /// Where partition <paramref name="t"/> of <paramref name="parts"/> starts in a weight's <paramref name="outFeatures"/>
+    /// rows: on a multiple of 4, so that the 4 × 4 tiles cover the same rows however the rows are split, and a projection's
+    /// result does not depend on the thread count or on the other projections of its call.
+    /// </summary>
+    private static int SplitPoint(int outFeatures, int t, int parts) =>
+        t >= parts ? outFeatures : (int)((long)outFeatures * t / parts) & ~3;
 
     /// <summary>One projection of a <see cref="Linear(Tensor, IReadOnlyList{Tensor}, IReadOnlyList{Tensor?})"/> call: where its weight, bias and result are.</summary>
     private readonly unsafe struct Operands(void* w, float* bias, float* y, int outFeatures)
@@ -205,7 +233,7 @@ public static class SkinnyMatmul
             for (int i = 0; i < jobs.Length; i++)
             {
                 int outFeatures = operands[i].OutFeatures;
-                jobs[i].Run((int)((long)outFeatures * t / parts), (int)((long)outFeatures * (t + 1) / parts));
+                jobs[i].Run(SplitPoint(outFeatures, t, parts), SplitPoint(outFeatures, t + 1, parts));
             }
         });
     }
@@ -281,7 +309,7 @@ public static class SkinnyMatmul
                 var jobs = Enumerable.Range(0, count).Select(i => new Q8_0VnniJob(scratch, scales, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
                 KernelThreads.Default.Run(parts, t =>
                 {
-                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run((int)((long)weights[i].OutFeatures * t / parts), (int)((long)weights[i].OutFeatures * (t + 1) / parts));
+                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run(SplitPoint(weights[i].OutFeatures, t, parts), SplitPoint(weights[i].OutFeatures, t + 1, parts));
                 });
             }
             else
@@ -301,10 +329,17 @@ public static class SkinnyMatmul
                 var jobs = Enumerable.Range(0, count).Select(i => new Q8_0FloatJob(xq, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
                 KernelThreads.Default.Run(parts, t =>
                 {
-                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run((int)((long)weights[i].OutFeatures * t / parts), (int)((long)weights[i].OutFeatures * (t + 1) / parts));
+                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run(SplitPoint(weights[i].OutFeatures, t, parts), SplitPoint(weights[i].OutFeatures, t + 1, parts));
                 });
             }
+            GC.KeepAlive(x);
             GC.KeepAlive(weights);
+            GC.KeepAlive(biases);
+        }
+        catch
+        {
+            foreach (var output in outputs) output?.Dispose();
+            throw;
         }
         finally
         {

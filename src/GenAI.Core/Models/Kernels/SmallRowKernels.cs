@@ -45,6 +45,7 @@ internal static class SmallRowKernels
         {
             for (int r = 0; r < rows; r++) RmsNormRow((ushort*)xp + (long)r * features, (ushort*)wp, (ushort*)yp + (long)r * features, features, (float)epsilon);
         }
+        GC.KeepAlive(x);
         GC.KeepAlive(weight);
         return output;
     }
@@ -116,6 +117,7 @@ internal static class SmallRowKernels
                     if (x.dtype == ScalarType.BFloat16) RotateRow((ushort*)(xp + element), (ushort*)(yp + element), (ushort*)(cp + table), (ushort*)(sp + table), half, headDim);
                     else RotateRow((float*)(xp + element), (float*)(yp + element), (float*)(cp + table), (float*)(sp + table), half, headDim);
                 }
+        GC.KeepAlive(x);
         GC.KeepAlive(cos);
         GC.KeepAlive(sin);
         return output;

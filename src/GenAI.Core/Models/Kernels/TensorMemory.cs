@@ -5,13 +5,19 @@ namespace GenAI.Core.Models.Kernels;
 
 /// <summary>The address of a CPU tensor's elements, for kernels that read and write them directly.</summary>
 /// <remarks>
-/// One native call: TorchSharp's <c>Tensor.bytes</c> makes five (element count and size, contiguity, device, data) and
+/// Two native calls: TorchSharp's <c>Tensor.bytes</c> makes five (element count and size, contiguity, device, data) and
 /// stops at 2 GiB, and a decode step takes the address of ~4 tensors per projection, hundreds of times.
 /// </remarks>
 internal static unsafe partial class TensorMemory
 {
-    /// <summary>The first element of <paramref name="tensor"/> (contiguous, on the CPU: the caller checks); valid while the tensor lives.</summary>
-    public static void* Pointer(Tensor tensor) => THSTensor_data(tensor.Handle);
+    /// <summary>The first element of <paramref name="tensor"/> (contiguous, on the CPU: the caller checks the device); valid while the tensor lives.</summary>
+    public static void* Pointer(Tensor tensor)
+    {
+        if (!tensor.is_contiguous()) throw new ArgumentException("a kernel's tensor must be contiguous", nameof(tensor));
+        void* data = THSTensor_data(tensor.Handle);
+        if (data == null && tensor.numel() != 0) throw new InvalidOperationException("libtorch gave no address for the tensor's elements");
+        return data;
+    }
 
     /// <summary>
     /// A contiguous float32 copy of <paramref name="tensor"/>, or null when it already is one (use it as it is). Each new
