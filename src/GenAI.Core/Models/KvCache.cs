@@ -202,6 +202,11 @@ public sealed class KvCache : IDisposable
     /// <summary>Writes one layer's new keys and values ([batch, heads, tokens, head_dim]) at each row's next positions.</summary>
     public void Write(int layer, KvCacheStep step, Tensor keys, Tensor values)
     {
+        if (DecodeAttention.CanWrite(step, keys, values, _keys[layer]))
+        {
+            DecodeAttention.Write(keys, values, _keys[layer], _values[layer], step);
+            return;
+        }
         var cachedKeys = _keys[layer].narrow(0, step.FirstRow, step.Batch);
         var cachedValues = _values[layer].narrow(0, step.FirstRow, step.Batch);
         if (step.UniformLength is int start)

@@ -11,6 +11,47 @@ namespace GenAI.Core.Tests.Models;
 /// </summary>
 public class DecodeAttentionTests
 {
+    /// <summary>
+    /// A decode step's keys and values land where libtorch's narrow-and-copy puts them (the same cache written with
+    /// autograd on takes that path): strided views of a fused projection, a row riding along, rows of different lengths.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DecodeWriteEqualsLibtorchCopy(bool bfloat16)
+    {
+        using var scope = NewDisposeScope();
+        var dtype = bfloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var generator = new Generator(5);
+        const int kvHeads = 3, headDim = 8, firstRow = 1;
+        int[] cached = [2, 5, 0, 3];
+        int[] newTokens = [1, 0, 1, 1];
+        // [batch, 1, 2 (k, v), heads, head_dim] as a fused projection, permuted to [batch, heads, 1, head_dim] views.
+        var fused = randn([cached.Length, 1, 2, kvHeads, headDim], generator: generator).to(dtype).permute(2, 0, 3, 1, 4);
+        Tensor keys = fused[0], values = fused[1];
+        Assert.False(keys.is_contiguous());
+        var contents = new List<(Tensor Keys, Tensor Values)>();
+        foreach (bool kernel in new[] { true, false })
+        {
+            var cache = new KvCache(layers: 1, maxBatch: 6, maxSequenceLength: 8, kvHeads, headDim, dtype, CPU);
+            for (int b = 0; b < cached.Length; b++)
+            {
+                if (cached[b] == 0) continue;
+                var prefill = cache.BeginStep(firstRow + b, 1, cached[b]);
+                using (no_grad()) cache.Write(0, prefill, ones([1, kvHeads, cached[b], headDim], dtype), ones([1, kvHeads, cached[b], headDim], dtype).neg());
+                cache.Commit(prefill);
+            }
+            var step = cache.BeginStep(firstRow, cached.Length, 1, newTokens);
+            using ((IDisposable)(kernel ? inference_mode() : enable_grad())) cache.Write(0, step, keys, values);
+            cache.Commit(step);
+            var all = cache.BeginStep(0, 6, 1); // reads every row over the longest span
+            var (k, v) = cache.Read(0, all);
+            contents.Add((k.clone(), v.clone()));
+        }
+        Assert.True(contents[0].Keys.eq(contents[1].Keys).all().item<bool>());
+        Assert.True(contents[0].Values.eq(contents[1].Values).all().item<bool>());
+    }
+
     [Theory]
     [InlineData(6, 2, 20, null, false)]   // grouped heads, head size with a scalar tail
     [InlineData(4, 4, 64, null, false)]   // one key/value head per query head (GPT-2)

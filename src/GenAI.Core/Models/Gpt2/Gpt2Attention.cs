@@ -45,7 +45,7 @@ public sealed class Gpt2Attention : nn.Module
         {
             cache.Write(_layerIndex, step, key, value);
             var attendedInPlace = cache.Attend(_layerIndex, step, query, _queryScale / Math.Sqrt(_headDim));
-            return nn.functional.dropout(_output.Apply(attendedInPlace), _residualDropout, training);
+            return TrainingDropout.Apply(_output.Apply(attendedInPlace), _residualDropout, training);
         }
         if (_queryScale != 1.0) query = query.mul(_queryScale);
 
@@ -62,6 +62,6 @@ public sealed class Gpt2Attention : nn.Module
         double dropout = training ? _attentionDropout : 0.0;
         var attended = nn.functional.scaled_dot_product_attention(query, key, value, mask, dropout, causal && mask is null);
         var merged = attended.transpose(1, 2).reshape(batch, tokens, width);
-        return nn.functional.dropout(_output.Apply(merged), _residualDropout, training);
+        return TrainingDropout.Apply(_output.Apply(merged), _residualDropout, training);
     }
 }

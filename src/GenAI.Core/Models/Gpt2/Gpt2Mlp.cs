@@ -33,6 +33,6 @@ public sealed class Gpt2Mlp : nn.Module
             "relu" => nn.functional.relu(hidden),
             _ => nn.functional.gelu(hidden, TorchSharp.Modules.GELU.Approximate.tanh), // gelu_new, gelu_pytorch_tanh
         };
-        return nn.functional.dropout(_down.Apply(hidden), _dropout, training);
+        return TrainingDropout.Apply(_down.Apply(hidden), _dropout, training);
     }
 }

@@ -48,7 +48,7 @@ public sealed class Gpt2Model : CausalLanguageModel
         }
         var positions = step?.Positions ?? arange(tokens, ScalarType.Int64, inputIds.device).unsqueeze(0);
         var x = _tokens.Lookup(inputIds).add(_positions.Lookup(positions));
-        x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
+        x = TrainingDropout.Apply(x, _config.EmbeddingDropout, training);
         x = ApplyLayers(_blocks, x, (block, input) => block.Apply(input, cache, step));
         return _finalNorm.Apply(x);
     }

@@ -25,6 +25,53 @@ internal static class DecodeAttention
         && query.dtype == cachedKeys.dtype;
 
     /// <summary>
+    /// True when <see cref="Write"/> can take this step's new keys and values: one token per row, CPU, the cache's dtype,
+    /// no autograd, elements of a head contiguous (the views a decode step makes of its projections are).
+    /// </summary>
+    public static bool CanWrite(KvCacheStep step, Tensor keys, Tensor values, Tensor cachedKeys) =>
+        step.NewTokens == 1
+        && !is_grad_enabled()
+        && keys.device_type == DeviceType.CPU && values.device_type == DeviceType.CPU
+        && keys.dtype == cachedKeys.dtype && values.dtype == cachedKeys.dtype
+        && Matches(keys, step, cachedKeys) && Matches(values, step, cachedKeys);
+
+    // [batch, kv_heads, 1, head_dim] with the cache's heads and head size, a head's elements adjacent.
+    private static bool Matches(Tensor t, KvCacheStep step, Tensor cache) =>
+        t.dim() == 4 && t.size(0) == step.Batch && t.size(1) == cache.size(1) && t.size(2) == 1 && t.size(3) == cache.size(3) && t.stride(3) == 1;
+
+    /// <summary>
+    /// Copies each row's new key and value ([batch, kv_heads, 1, head_dim], any strides but the last) to its position in
+    /// the cache tensors [rows, kv_heads, positions, head_dim] — what <see cref="KvCache.Write"/> does with two narrows and a
+    /// copy per tensor (~6 libtorch calls a layer), as plain copies. Rows riding along (no new token) are left alone.
+    /// </summary>
+    public static unsafe void Write(Tensor keys, Tensor values, Tensor cachedKeys, Tensor cachedValues, KvCacheStep step)
+    {
+        int kvHeads = (int)cachedKeys.size(1), positions = (int)cachedKeys.size(2), headDim = (int)cachedKeys.size(3);
+        long elementSize = cachedKeys.ElementSize, headBytes = headDim * elementSize;
+        Copy(keys, (byte*)TensorMemory.Pointer(cachedKeys));
+        Copy(values, (byte*)TensorMemory.Pointer(cachedValues));
+        GC.KeepAlive(keys);
+        GC.KeepAlive(values);
+        GC.KeepAlive(cachedKeys);
+        GC.KeepAlive(cachedValues);
+
+        void Copy(Tensor source, byte* cache)
+        {
+            byte* first = (byte*)TensorMemory.Address(source); // element [0, 0, 0, 0] of the view
+            long rowStride = source.stride(0) * elementSize, headStride = source.stride(1) * elementSize;
+            for (int b = 0; b < step.Batch; b++)
+            {
+                if (step.TokensPerRow[b] == 0) continue;
+                for (int h = 0; h < kvHeads; h++)
+                {
+                    byte* target = cache + (((long)(step.FirstRow + b) * kvHeads + h) * positions + step.Lengths[b]) * headBytes;
+                    Buffer.MemoryCopy(first + b * rowStride + h * headStride, target, headBytes, headBytes);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// query [batch, heads, 1, head_dim] against rows <see cref="KvCacheStep.FirstRow"/>.. of the cache tensors
     /// [rows, kv_heads, positions, head_dim]; scores scaled by <paramref name="scale"/>. Returns [batch, 1, heads × head_dim]
     /// in the query's dtype (heads side by side, as the output projection takes them).

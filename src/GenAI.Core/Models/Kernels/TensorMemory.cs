@@ -14,6 +14,15 @@ internal static unsafe partial class TensorMemory
     public static void* Pointer(Tensor tensor)
     {
         if (!tensor.is_contiguous()) throw new ArgumentException("a kernel's tensor must be contiguous", nameof(tensor));
+        return Address(tensor);
+    }
+
+    /// <summary>
+    /// The first element of <paramref name="tensor"/>, any strides (the caller walks them; on the CPU: the caller checks);
+    /// valid while the tensor lives.
+    /// </summary>
+    public static void* Address(Tensor tensor)
+    {
         void* data = THSTensor_data(tensor.Handle);
         if (data == null && tensor.numel() != 0) throw new InvalidOperationException("libtorch gave no address for the tensor's elements");
         return data;

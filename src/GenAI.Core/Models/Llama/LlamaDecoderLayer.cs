@@ -29,7 +29,7 @@ public sealed class LlamaDecoderLayer : nn.Module
 
     internal Tensor Apply(Tensor x, LlamaForwardPass pass)
     {
-        x = x.add(nn.functional.dropout(_attention.Apply(_inputNorm.Apply(x), pass), _residualDropout, training));
-        return x.add(nn.functional.dropout(_mlp.Apply(_postAttentionNorm.Apply(x)), _residualDropout, training));
+        x = x.add(TrainingDropout.Apply(_attention.Apply(_inputNorm.Apply(x), pass), _residualDropout, training));
+        return x.add(TrainingDropout.Apply(_mlp.Apply(_postAttentionNorm.Apply(x)), _residualDropout, training));
     }
 }

@@ -43,7 +43,7 @@ public sealed class LlamaModel : CausalLanguageModel
     {
         var x = _tokens.Lookup(inputIds);
         var pass = new LlamaForwardPass(_config, _rotary, (int)inputIds.size(0), (int)inputIds.size(1), inputIds.device, x.dtype, cache, step);
-        x = nn.functional.dropout(x, _config.EmbeddingDropout, training);
+        x = TrainingDropout.Apply(x, _config.EmbeddingDropout, training);
         x = ApplyLayers(_layers, x, (layer, input) => layer.Apply(input, pass));
         return _finalNorm.Apply(x);
     }
