@@ -393,7 +393,7 @@ public sealed class InferenceEngine : IDisposable
         using var scope = NewDisposeScope();
         var logits = _model.Forward(tensor(inputs, [rowCount, 1], device: _device), _cache, 0, lastPositionOnly: true, ragged ? counts : null)[.., 0];
         var cpuLogits = MaskTextless(logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu());
-        long[]? argmax = generating.Any(a => a.UsesBatchArgmax) ? cpuLogits.argmax(1).data<long>().ToArray() : null;
+        long[]? argmax = generating.Any(a => a.UsesBatchArgmax) ? RowArgmax.Compute(cpuLogits) : null;
         foreach (var active in generating)
         {
             var rows = active.Advance(cpuLogits.narrow(0, active.FirstRow, active.RowCount), argmax, afterPrefill: false);
