@@ -226,10 +226,12 @@ public sealed class PostgresJobStore : IJobStore
     {
         using var c = _source.OpenConnection();
         using var transaction = c.BeginTransaction();
-        // The row lock keeps a worker from claiming the job between the look and the change.
-        var job = Query(c, "SELECT * FROM jobs WHERE id = @id FOR UPDATE", JobRows.ReadJob, ("id", jobId)).FirstOrDefault();
+        // The row lock keeps a worker from claiming the job between the look and the change. Whether the lease is
+        // held is judged in the same read, on the database's clock like the other lease checks; a NULL (an owner
+        // without an expiry) counts as not held, as in SqliteJobStore.
+        var (job, held) = Query(c, $"SELECT *, lease_owner IS NOT NULL AND lease_expires >= {NowMs} AS held FROM jobs WHERE id = @id FOR UPDATE",
+            r => (JobRows.ReadJob(r), r["held"] is true), ("id", jobId)).FirstOrDefault();
         if (job is null || JobStatus.IsTerminal(job.Status)) return job;
-        bool held = Query(c, $"SELECT lease_owner IS NOT NULL AND lease_expires >= {NowMs} FROM jobs WHERE id = @id", r => r.GetBoolean(0), ("id", jobId)).Single();
         var updated = held
             ? Query(c, "UPDATE jobs SET cancel_requested = true WHERE id = @id RETURNING *", JobRows.ReadJob, ("id", jobId)).Single()
             : Query(c, $"""
