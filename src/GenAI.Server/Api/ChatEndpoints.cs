@@ -40,7 +40,7 @@ public static class ChatEndpoints
         var tools = ChatToolRequest.Parse(request.Tools, request.ToolChoice, request.ParallelToolCalls);
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var o = options.Value;
-        var prompt = ChatPrompts.Encode(model, request, http.RequestAborted);
+        var prompt = ChatPrompts.Encode(model, request, tools, http.RequestAborted);
         var syntax = ModelOutputSyntax.For(model);
         var parserOptions = tools.ToOptions(syntax.ThinkingAt(prompt));
         // A JSON response_format makes the answer that JSON (ModelOutputSyntax.ApplyTo): even a {"name": ...} is not a call.

@@ -15,9 +15,18 @@ public static class ChatPrompts
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
     /// <summary>The prompt's token ids; invalid fields are a 400 naming them; encoding stops when <paramref name="cancellationToken"/> fires.</summary>
-    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request, CancellationToken cancellationToken)
+    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request, CancellationToken cancellationToken) =>
+        EncodeRendered(model, Render(model, request, null), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Encode(ServedModel, IChatPromptFields, CancellationToken)"/>, with the request's <c>tools</c> already
+    /// read by <see cref="ChatToolRequest.Parse"/> (the chat endpoint's), so they are not parsed again.
+    /// </summary>
+    public static IReadOnlyList<int> Encode(ServedModel model, IChatPromptFields request, ChatToolRequest tools, CancellationToken cancellationToken) =>
+        EncodeRendered(model, Render(model, request, tools), cancellationToken);
+
+    private static IReadOnlyList<int> EncodeRendered(ServedModel model, string prompt, CancellationToken cancellationToken)
     {
-        string prompt = Render(model, request);
         if (!model.ChatTemplate.IsModelTemplate) return ModelResolver.Encode(model, prompt, "messages", cancellationToken);
         try
         {
@@ -30,12 +39,15 @@ public static class ChatPrompts
     }
 
     /// <summary>The rendered prompt text.</summary>
-    public static string Render(ServedModel model, IChatPromptFields request)
+    public static string Render(ServedModel model, IChatPromptFields request) => Render(model, request, null);
+
+    // Parsed tools, when given, are taken where the field would be read, so errors come in the same order either way.
+    private static string Render(ServedModel model, IChatPromptFields request, ChatToolRequest? tools)
     {
         var messages = Messages(request.Messages);
         var options = new ChatRenderOptions
         {
-            Tools = Tools(request.Tools),
+            Tools = tools is null ? Tools(request.Tools) : tools.Tools,
             TemplateKwargs = Kwargs(request.ChatTemplateKwargs),
             AddGenerationPrompt = request.AddGenerationPrompt ?? true,
         };
