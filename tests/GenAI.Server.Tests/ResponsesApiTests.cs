@@ -327,6 +327,8 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     [InlineData("""{"model": "M", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]}""", "tools[0].function")]
     [InlineData("""{"model": "M", "input": "x", "tools": [{"type": "web_search"}]}""", "tools[0].type")]
     [InlineData("""{"model": "M", "input": "x", "tools": [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 2}}}}], "tool_choice": "required"}""", "tools[0].parameters")]
+    // tool_choice auto compiles every schema as chat does (ChatToolRequest), naming chat's path.
+    [InlineData("""{"model": "M", "input": "x", "tools": [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 2}}}}]}""", "tools[0].function.parameters.properties.n")]
     [InlineData("""{"model": "M", "input": "x", "tool_choice": "required"}""", "tool_choice")]
     [InlineData("""{"model": "M", "input": "x", "tools": [{"type": "function", "name": "f"}], "tool_choice": {"type": "function", "name": "g"}}""", "tool_choice.name")]
     [InlineData("""{"model": "M", "input": "x", "tool_choice": "sometimes"}""", "tool_choice")]

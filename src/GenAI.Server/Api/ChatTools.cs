@@ -55,18 +55,36 @@ public sealed record ChatToolRequest(JsonArray? Tools, IReadOnlyList<ToolSchema>
     {
         var (array, schemas) = ParseTools(tools);
         var (mode, function) = ParseChoice(toolChoice, schemas);
-        if (schemas.Count > 0)
-        {
-            try
-            {
-                JsonConstraintCache.Shared.ForToolCalls(schemas, new ToolCallShape());
-            }
-            catch (JsonSchemaException e)
-            {
-                throw ApiException.Invalid(e.Message, e.Path);
-            }
-        }
+        Compile(schemas);
         return new ChatToolRequest(array, schemas, mode, function, parallelToolCalls ?? true);
+    }
+
+    /// <summary>
+    /// Tools another API has read and validated (the Responses API's flat tools, in chat's shape), with their schemas
+    /// compiled as <see cref="Parse"/> compiles them: a 400 names <c>tools[i].function.parameters...</c>.
+    /// </summary>
+    /// <param name="tools">The tools in chat's shape, for the template (null when none).</param>
+    /// <param name="schemas">Each function's name and parameters schema.</param>
+    /// <param name="choice">What the model may do with them (not a named function).</param>
+    /// <param name="parallel">Whether one turn may hold several calls.</param>
+    public static ChatToolRequest Create(JsonArray? tools, IReadOnlyList<ToolSchema> schemas, ToolChoiceMode choice, bool parallel)
+    {
+        Compile(schemas);
+        return new ChatToolRequest(tools, schemas, choice, null, parallel);
+    }
+
+    // Every schema, whatever the choice: nothing the constraint compiler refuses reaches the engine.
+    private static void Compile(IReadOnlyList<ToolSchema> schemas)
+    {
+        if (schemas.Count == 0) return;
+        try
+        {
+            JsonConstraintCache.Shared.ForToolCalls(schemas, new ToolCallShape());
+        }
+        catch (JsonSchemaException e)
+        {
+            throw ApiException.Invalid(e.Message, e.Path);
+        }
     }
 
     /// <summary>The <c>tools</c> field: the list for the template and each function's schema (not yet compiled).</summary>
@@ -101,19 +119,6 @@ public sealed record ChatToolRequest(JsonArray? Tools, IReadOnlyList<ToolSchema>
             schemas.Add(new ToolSchema(name.GetString()!, parameters));
         }
         return (JsonArray.Create(t.Clone()), schemas);
-    }
-
-    /// <summary>
-    /// The request of the shared contract's <see cref="ToolCallOptions"/> (the Responses API's tools, turned into chat's
-    /// shape): validated as <see cref="Parse"/> validates, errors naming <c>tools[i]...</c> and <c>tool_choice</c>.
-    /// </summary>
-    public static ChatToolRequest FromOptions(ToolCallOptions options)
-    {
-        JsonElement? tools = options.Tools is null ? null : JsonSerializer.SerializeToElement(options.Tools);
-        JsonElement choice = options.FunctionName is { } name
-            ? JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name } })
-            : JsonSerializer.SerializeToElement(options.ToolChoice);
-        return Parse(tools, choice, options.ParallelToolCalls);
     }
 
     private static (ToolChoiceMode, string?) ParseChoice(JsonElement? choice, List<ToolSchema> schemas)

@@ -7,12 +7,13 @@ namespace GenAI.Server.Api;
 
 /// <summary>
 /// Everything of a Responses request besides its input and sampling, validated (a 400 naming the field otherwise):
-/// the tools (as echoed, and in chat's shape for the template), tool_choice (and the calls it forces), the output
-/// format and its constraint, reasoning, metadata; fields GenAI does not support are refused here.
+/// the tools (as echoed, and in chat's shape for the template and the model's own calls, read and compiled once here),
+/// tool_choice (and the calls it forces), the output format and its constraint, reasoning, metadata; fields GenAI does
+/// not support are refused here.
 /// </summary>
 public sealed partial record ResponseOptions(
     List<FunctionToolDefinition> Tools,
-    ToolCallOptions ToolCalls,
+    ChatToolRequest ToolCalls,
     JsonElement ToolChoice,
     ForcedToolCalls? ForcedCalls,
     ResponseTextConfig Text,
@@ -34,7 +35,6 @@ public sealed partial record ResponseOptions(
         var tools = ParseTools(request.Tools);
         bool parallel = request.ParallelToolCalls ?? true;
         var (toolChoice, forced) = ParseToolChoice(request.ToolChoice, tools, parallel);
-        var chatTools = tools.Count == 0 ? null : new JsonArray(tools.Select(ChatTool).ToArray<JsonNode?>());
         var (text, constraint) = Format(request.Text?.Format);
         var reasoning = request.Reasoning ?? new ResponseReasoningConfig();
         if (reasoning.Effort is { } effort && !Efforts.Contains(effort))
@@ -42,10 +42,9 @@ public sealed partial record ResponseOptions(
             throw ApiException.Invalid($"reasoning.effort must be one of {string.Join(", ", Efforts)}, not '{effort}'", "reasoning.effort");
         }
         bool? thinking = reasoning.Effort is null ? null : reasoning.Effort is not ("none" or "minimal");
-        // A forced call is the whole output, so the family's parser never sees it: it parses "auto" output only.
-        string parserChoice = toolChoice.ValueKind == JsonValueKind.String && toolChoice.GetString() == "none" ? "none" : "auto";
-        return new ResponseOptions(tools, new ToolCallOptions(chatTools, parserChoice, parallel), toolChoice, forced, text, constraint,
-            new ResponseReasoningConfig { Effort = reasoning.Effort, Summary = reasoning.Summary }, thinking, ParseMetadata(request.Metadata), request.Store ?? true);
+        var metadata = ParseMetadata(request.Metadata);
+        return new ResponseOptions(tools, ChatCalls(tools, toolChoice, forced, constraint, parallel), toolChoice, forced, text, constraint,
+            new ResponseReasoningConfig { Effort = reasoning.Effort, Summary = reasoning.Summary }, thinking, metadata, request.Store ?? true);
     }
 
     private static void Refuse(CreateResponseRequest request)
@@ -105,6 +104,21 @@ public sealed partial record ResponseOptions(
             result.Add(new FunctionToolDefinition(name.GetString()!, description, parameters, strict));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The tools in chat's shape (what the template renders) and the calls the model opens in its family's syntax: auto,
+    /// or none with tool_choice none, a text.format (the answer is that format) or forced calls (the whole output is
+    /// their JSON, which the family's parser never sees).
+    /// </summary>
+    private static ChatToolRequest ChatCalls(List<FunctionToolDefinition> tools, JsonElement toolChoice, ForcedToolCalls? forced, OutputConstraint? constraint, bool parallel)
+    {
+        var chatTools = tools.Count == 0 ? null : new JsonArray(tools.Select(ChatTool).ToArray<JsonNode?>());
+        var schemas = tools.Select(t => new ToolSchema(t.Name, t.Parameters)).ToList();
+        // Forced calls compiled the schemas they use (a named function's alone); the others are only rendered.
+        if (forced is not null) return new ChatToolRequest(chatTools, schemas, ToolChoiceMode.None, null, parallel);
+        bool none = constraint is not null || toolChoice.ValueKind == JsonValueKind.String && toolChoice.GetString() == "none";
+        return ChatToolRequest.Create(chatTools, schemas, none ? ToolChoiceMode.None : ToolChoiceMode.Auto, parallel);
     }
 
     /// <summary>A Responses function tool in chat's shape, which chat templates read.</summary>

@@ -80,11 +80,11 @@ public static class ResponsesEndpoints
         var chat = ResponsePrompt.ChatRequest(request, request.Instructions, [.. history, .. input], options);
         var prompt = ResponsePrompt.Encode(model, chat, http.RequestAborted);
         // Calls the model opens itself (tool_choice auto) are written, constrained and parsed in its family's syntax, as on
-        // chat completions; forced calls are the whole output's JSON (ResponseForcedToolCalls). A text.format wins over calls.
+        // chat completions; forced calls are the whole output's JSON (ResponseForcedToolCalls). A text.format wins over
+        // calls (ResponseOptions).
         var syntax = ModelOutputSyntax.For(model);
-        var parserOptions = options.ToolCalls with { Thinking = syntax.ThinkingAt(prompt) };
-        if (options.Constraint is not null) parserOptions = parserOptions with { ToolChoice = "none" };
-        var ownCalls = options.ForcedCalls is null ? ChatToolRequest.FromOptions(parserOptions) : null;
+        var parserOptions = options.ToolCalls.ToOptions(syntax.ThinkingAt(prompt));
+        var ownCalls = options.ForcedCalls is null ? options.ToolCalls : null;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         timeout.CancelAfter(TimeSpan.FromSeconds(o.RequestTimeoutSeconds));
@@ -118,7 +118,7 @@ public static class ResponsesEndpoints
             MaxOutputTokens = request.MaxOutputTokens,
             MaxToolCalls = request.MaxToolCalls,
             Model = model.Id,
-            ParallelToolCalls = options.ToolCalls.ParallelToolCalls,
+            ParallelToolCalls = options.ToolCalls.Parallel,
             PreviousResponseId = request.PreviousResponseId,
             Reasoning = options.Reasoning,
             Store = options.Store,
