@@ -35,12 +35,15 @@ public static class ResponsePrompt
         };
     }
 
-    /// <summary>The prompt's token ids; the template's and the tokenizer's complaints name <c>input</c>.</summary>
-    public static IReadOnlyList<int> Encode(ServedModel model, ChatCompletionRequest chat, CancellationToken cancellation)
+    /// <summary>
+    /// The prompt's token ids, with the tools <see cref="ResponseOptions"/> read (not parsed again from the chat request);
+    /// the template's and the tokenizer's complaints name <c>input</c>.
+    /// </summary>
+    public static IReadOnlyList<int> Encode(ServedModel model, ChatCompletionRequest chat, ChatToolRequest tools, CancellationToken cancellation)
     {
         try
         {
-            return ChatPrompts.Encode(model, chat, cancellation);
+            return ChatPrompts.Encode(model, chat, tools, cancellation);
         }
         catch (ApiException e) when (e.Param is { } param && param.StartsWith("messages", StringComparison.Ordinal))
         {

@@ -78,7 +78,7 @@ public static class ResponsesEndpoints
         var history = request.PreviousResponseId is { } previous ? ResponseArchive.Conversation(store, previous) : [];
         var model = await ModelResolver.ResolveAsync(http, host, request.Model);
         var chat = ResponsePrompt.ChatRequest(request, request.Instructions, [.. history, .. input], options);
-        var prompt = ResponsePrompt.Encode(model, chat, http.RequestAborted);
+        var prompt = ResponsePrompt.Encode(model, chat, options.ToolCalls, http.RequestAborted);
         // Calls the model opens itself (tool_choice auto) are written, constrained and parsed in its family's syntax, as on
         // chat completions; forced calls are the whole output's JSON (ResponseForcedToolCalls). A text.format wins over
         // calls (ResponseOptions).
