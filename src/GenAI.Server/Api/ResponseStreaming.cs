@@ -22,23 +22,30 @@ public static class ResponseStreaming
         var cancellation = http.RequestAborted;
         await using var sse = await ServerSentEvents.StartAsync(http.Response, TimeSpan.FromSeconds(options.KeepAliveSeconds), cancellation);
         int sequence = 0;
-        async Task SendAsync(IEnumerable<ResponseStreamEvent> events)
+        async Task SendAsync(IEnumerable<ResponseStreamEvent> events, bool flush = true)
         {
             foreach (var e in events)
             {
                 e.SequenceNumber = sequence++;
-                await sse.WriteEventAsync(e.Type, e, cancellation);
+                await sse.WriteEventAsync(e.Type, e, flush: false, cancellation);
             }
+            if (flush) await sse.FlushAsync(cancellation);
         }
 
-        await SendAsync([new ResponseLifecycleEvent("response.created", started), new ResponseLifecycleEvent("response.in_progress", started)]);
+        await SendAsync([new ResponseLifecycleEvent("response.created", started), new ResponseLifecycleEvent("response.in_progress", started)], flush: false);
         ResponseObject final;
         try
         {
-            await foreach (var (_, e) in run.ReadAllAsync())
+            // As chat's stream (GenerationStreaming): events are flushed when the next engine event is not ready yet, one
+            // write to the socket per engine step, none while the engine thread is still producing.
+            await using var items = run.ReadAllAsync().GetAsyncEnumerator();
+            while (true)
             {
-                builder.Push(e);
-                await SendAsync(builder.TakeEvents());
+                var next = items.MoveNextAsync();
+                if (!next.IsCompleted) await sse.FlushAsync(cancellation);
+                if (!await next) break;
+                builder.Push(items.Current.Event);
+                await SendAsync(builder.TakeEvents(), flush: false);
             }
             builder.End();
             await SendAsync(builder.TakeEvents());

@@ -52,9 +52,7 @@ public sealed class ServerSentEvents : IAsyncDisposable
         {
             var body = _response.BodyWriter;
             body.Write("data: "u8);
-            _json.Reset(body);
-            JsonSerializer.Serialize(_json, chunk, JsonBody.Options);
-            _json.Flush(); // commits the JSON to the pipe before the event's end is written after it
+            WriteJson(chunk, typeof(T));
             body.Write("\n\n"u8);
             if (flush) await FlushLockedAsync(cancellation).ConfigureAwait(false);
         }
@@ -80,10 +78,35 @@ public sealed class ServerSentEvents : IAsyncDisposable
 
     /// <summary>
     /// A named event, as the Responses API sends them (and without a closing <c>[DONE]</c>): <c>event: {name}</c>, then
-    /// its data as the JSON of <paramref name="data"/>'s runtime type.
+    /// its data as the JSON of <paramref name="data"/>'s runtime type, serialized straight into the pipe; with
+    /// <paramref name="flush"/> false it stays buffered until the next flush (see <see cref="WriteAsync{T}(T, bool, CancellationToken)"/>).
     /// </summary>
-    public Task WriteEventAsync(string name, object data, CancellationToken cancellation) =>
-        WriteRawAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, data.GetType(), JsonBody.Options)}\n\n", cancellation);
+    public async Task WriteEventAsync(string name, object data, bool flush, CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var body = _response.BodyWriter;
+            body.Write("event: "u8);
+            Encoding.UTF8.GetBytes(name, body);
+            body.Write("\ndata: "u8);
+            WriteJson(data, data.GetType());
+            body.Write("\n\n"u8);
+            if (flush) await FlushLockedAsync(cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // The JSON of value as type, compact, into the pipe (committed before the event's end is written after it).
+    private void WriteJson(object? value, Type type)
+    {
+        _json.Reset(_response.BodyWriter);
+        JsonSerializer.Serialize(_json, value, type, JsonBody.Options);
+        _json.Flush();
+    }
 
     public Task DoneAsync(CancellationToken cancellation) => WriteRawAsync("data: [DONE]\n\n", cancellation);
 
