@@ -37,8 +37,9 @@ async function upload(event) {
   $("upload-button").disabled = true;
   try {
     const stored = await request("v1/files", { method: "POST", body: form });
-    $("upload-result").textContent = `Uploaded ${stored.filename} as ${stored.id} (${stored.bytes} bytes).`;
+    // The list first: when the message says the file is uploaded, it is already the selected training file.
     await refreshFiles(stored.id);
+    $("upload-result").textContent = `Uploaded ${stored.filename} as ${stored.id} (${stored.bytes} bytes).`;
   } catch (e) {
     $("upload-result").textContent = `Upload failed: ${e.message}`;
     showStatus(`Upload failed: ${e.message}`, "error");

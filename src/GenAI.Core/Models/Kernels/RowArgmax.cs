@@ -45,47 +45,31 @@ internal static class RowArgmax
             bestIndex = Vector256.ConditionalSelect(greater, index, bestIndex);
             index += step;
         }
-        if (nan != Vector256<int>.Zero) return Scalar(values, count, 0);
+        if (i == 0 || nan != Vector256<int>.Zero) return Scalar(values, count);
         // Across lanes: the largest value, and of equal ones the smallest index; then the tail in order.
-        float max = float.NegativeInfinity;
-        int at = 0;
-        bool any = false;
-        for (int lane = 0; lane < 8 && i > 0; lane++)
+        float max = best[0];
+        int at = bestIndex[0];
+        for (int lane = 1; lane < 8; lane++)
         {
             float v = best[lane];
             int position = bestIndex[lane];
-            if (!any || v > max || (v == max && position < at))
+            if (v > max || (v == max && position < at))
             {
                 max = v;
                 at = position;
-                any = true;
             }
         }
-        if (!any)
-        {
-            max = values[0];
-            at = 0;
-        }
-        for (; i < count; i++)
-        {
-            float v = values[i];
-            if (float.IsNaN(v)) return i;
-            if (v > max)
-            {
-                max = v;
-                at = i;
-            }
-        }
-        return at;
+        return Continue(values, i, count, max, at);
     }
 
     // libtorch's order: the first NaN, else the first maximum.
-    private static unsafe int Scalar(float* values, int count, int start)
+    private static unsafe int Scalar(float* values, int count) =>
+        float.IsNaN(values[0]) ? 0 : Continue(values, 1, count, values[0], 0);
+
+    // Scans values[from..count) after a maximum max found at index at: the first NaN, or the first larger value's index.
+    private static unsafe int Continue(float* values, int from, int count, float max, int at)
     {
-        int at = start;
-        float max = values[start];
-        if (float.IsNaN(max)) return start;
-        for (int i = start + 1; i < count; i++)
+        for (int i = from; i < count; i++)
         {
             float v = values[i];
             if (float.IsNaN(v)) return i;
