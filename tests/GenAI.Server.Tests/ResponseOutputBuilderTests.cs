@@ -38,6 +38,8 @@ public sealed class ResponseOutputBuilderTests
         }
 
         public IReadOnlyList<AssistantOutputPiece> Finish() => _mode == "call" ? [new ToolCallEnded()] : [];
+
+        public bool IsReasoning => _mode == "reasoning";
     }
 
     private static ResponseOutputBuilder Run(FinishReason finish, params string[] tokens)
@@ -69,7 +71,7 @@ public sealed class ResponseOutputBuilderTests
         Assert.StartsWith("call_", now.CallId); // made when the model's syntax has no id
         Assert.Equal("Done", Assert.IsType<OutputTextPart>(Assert.Single(Assert.IsType<MessageItem>(output[4]).Content)).Text);
         Assert.Equal(5, output.Select(i => i.Id).Distinct().Count());
-        Assert.Equal(3, builder.ReasoningTokens); // "<r>" (held back, then reasoning), "Let me ", "think."
+        Assert.Equal(4, builder.ReasoningTokens); // "<r>", "Let me ", "think.", "</>": the think tags count, as in chat
 
         var events = builder.TakeEvents();
         Assert.Equal(

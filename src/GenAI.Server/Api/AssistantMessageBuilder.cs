@@ -24,9 +24,9 @@ internal sealed class AssistantMessageBuilder(IAssistantOutputParser parser)
     /// <summary>Takes one event's text (and, on the last event, what the parser held back); returns its delta or null.</summary>
     public ChatMessageOut? Add(GenerationEvent e)
     {
-        bool wasReasoning = parser.IsReasoning;
-        var pieces = new List<AssistantOutputPiece>(parser.Push(e.Text));
-        if (e.TokenId is not null && (wasReasoning || parser.IsReasoning)) ReasoningTokens++;
+        var (pushed, reasoning) = parser.PushToken(e.Text);
+        var pieces = new List<AssistantOutputPiece>(pushed);
+        if (e.TokenId is not null && reasoning) ReasoningTokens++;
         if (e.Finish is not null) pieces.AddRange(parser.Finish());
         return Apply(pieces);
     }

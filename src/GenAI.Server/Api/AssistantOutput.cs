@@ -56,6 +56,21 @@ public interface IAssistantOutputParser
     bool IsReasoning => false;
 }
 
+/// <summary>The one way chat and the Responses API count reasoning tokens.</summary>
+public static class AssistantOutputParserExtensions
+{
+    /// <summary>
+    /// Pushes one generated token's <paramref name="text"/> and says whether the token is a reasoning token (usage's
+    /// <c>reasoning_tokens</c>): pushed while the output is inside the think block, or making it so — the think tags count.
+    /// </summary>
+    public static (IReadOnlyList<AssistantOutputPiece> Pieces, bool Reasoning) PushToken(this IAssistantOutputParser parser, string text)
+    {
+        bool wasReasoning = parser.IsReasoning;
+        var pieces = text.Length > 0 ? parser.Push(text) : [];
+        return (pieces, wasReasoning || parser.IsReasoning);
+    }
+}
+
 /// <summary>Tool-call ids, as OpenAI writes them (<c>call_</c> and 24 letters and digits).</summary>
 public static class ToolCallIds
 {

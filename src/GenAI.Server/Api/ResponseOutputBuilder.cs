@@ -15,7 +15,6 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
     private readonly List<ResponseStreamEvent> _events = [];
     private OpenItem? _open;
     private bool _ended;
-    private int _unattributedTokens;
 
     /// <summary>The items so far (all of them once <see cref="End"/> ran).</summary>
     public IReadOnlyList<ResponseItem> Output => _output;
@@ -23,17 +22,15 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
     /// <summary>How the generation ended (null until it does).</summary>
     public FinishReason? Finish { get; private set; }
 
-    /// <summary>
-    /// Generated tokens that were reasoning (usage's <c>reasoning_tokens</c>): a token counts as what the parser made of
-    /// its text, and a token whose text the parser held back (a tag, the start of one) as what the next pieces turn out to be.
-    /// </summary>
+    /// <summary>Generated tokens that were reasoning (usage's <c>reasoning_tokens</c>), counted as chat counts them (<see cref="AssistantOutputParserExtensions.PushToken"/>).</summary>
     public int ReasoningTokens { get; private set; }
 
     /// <summary>Takes a generated event (its text, and its finish reason on the last one).</summary>
     public void Push(GenerationEvent e)
     {
-        if (e.TokenId is not null) _unattributedTokens++;
-        if (e.Text.Length > 0) Add(parser.Push(e.Text));
+        var (pieces, reasoning) = parser.PushToken(e.Text);
+        if (e.TokenId is not null && reasoning) ReasoningTokens++;
+        Add(pieces);
         if (e.Finish is not null) Finish = e.Finish;
     }
 
@@ -64,11 +61,6 @@ public sealed class ResponseOutputBuilder(IAssistantOutputParser parser)
 
     private void Add(IReadOnlyList<AssistantOutputPiece> pieces)
     {
-        if (pieces.Count > 0)
-        {
-            if (pieces.Any(p => p is ReasoningText)) ReasoningTokens += _unattributedTokens;
-            _unattributedTokens = 0;
-        }
         foreach (var piece in pieces)
         {
             switch (piece)
