@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Kernels;
 using GenAI.Core.Generation.Constraints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -98,7 +99,11 @@ public sealed class LogitsPipeline : IDisposable
     /// <summary>Picks the next token from penalized logits: argmax when greedy, else warp and sample.</summary>
     public int Choose(Tensor penalized)
     {
-        if (_parameters.IsGreedy) return (int)penalized.argmax().item<long>();
+        if (_parameters.IsGreedy)
+        {
+            using var row = penalized.reshape(1, -1);
+            return (int)RowArgmax.Compute(row)[0];
+        }
         using var scope = NewDisposeScope();
         var warped = LogitsProcessors.Temperature(penalized, _parameters.Temperature);
         warped = LogitsProcessors.TopK(warped, _parameters.TopK);

@@ -180,8 +180,7 @@ public static class SkinnyMatmul
                 operands[i] = new Operands(TensorMemory.Pointer(weights[i]), bp, yp, outFeatures[i]);
             }
 
-            // Splitting small outputs costs more in hand-offs than it saves.
-            int parts = work < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures.Sum() / 64));
+            int parts = Partitions(work, outFeatures.Sum());
             if (bfloat16)
             {
                 RunAll<BFloat16Weights>(xp, operands, rows, inFeatures, parts);
@@ -228,15 +227,19 @@ public static class SkinnyMatmul
     {
         bool wide = WideVectors;
         var jobs = operands.Select(o => new Job<TWeights>(x, o.W, o.Bias, o.Y, rows, inFeatures, o.OutFeatures, wide)).ToArray();
+        RunSplit(parts, operands.Select(o => o.OutFeatures).ToArray(), (i, first, end) => jobs[i].Run(first, end));
+    }
+
+    // Splitting small outputs costs more in hand-offs than it saves.
+    private static int Partitions(long work, int outFeatures) =>
+        work < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, outFeatures / 64));
+
+    /// <summary>One hand-off to the kernel threads: partition t runs rows [SplitPoint(t), SplitPoint(t + 1)) of every weight i.</summary>
+    private static void RunSplit(int parts, int[] outFeatures, Action<int, int, int> run) =>
         KernelThreads.Default.Run(parts, t =>
         {
-            for (int i = 0; i < jobs.Length; i++)
-            {
-                int outFeatures = operands[i].OutFeatures;
-                jobs[i].Run(SplitPoint(outFeatures, t, parts), SplitPoint(outFeatures, t + 1, parts));
-            }
+            for (int i = 0; i < outFeatures.Length; i++) run(i, SplitPoint(outFeatures[i], t, parts), SplitPoint(outFeatures[i], t + 1, parts));
         });
-    }
 
     /// <summary>True when <see cref="Linear(Tensor, Q8_0Weight, Tensor?)"/> can take these operands: few rows of float x on the CPU, no autograd.</summary>
     public static bool Applies(Tensor x, Q8_0Weight weight) =>
@@ -299,7 +302,8 @@ public static class SkinnyMatmul
                 }
                 work += (long)rows * inFeatures * weights[i].OutFeatures;
             }
-            int parts = work < 65_536 ? 1 : Math.Min(KernelThreads.Default.MaxPartitions, Math.Max(1, weights.Sum(w => w.OutFeatures) / 64));
+            var outFeatures = weights.Select(w => w.OutFeatures).ToArray();
+            int parts = Partitions(work, outFeatures.Sum());
             if (Int8Path == Int8KernelPath.Vnni)
             {
                 long quantizedBytes = rows * Q8_0VnniJob.RowBytes(first);
@@ -307,10 +311,7 @@ public static class SkinnyMatmul
                 float* scales = (float*)(scratch + quantizedBytes);
                 Q8_0VnniJob.QuantizeActivations(xp, rows, first, scratch, scales);
                 var jobs = Enumerable.Range(0, count).Select(i => new Q8_0VnniJob(scratch, scales, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
-                KernelThreads.Default.Run(parts, t =>
-                {
-                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run(SplitPoint(weights[i].OutFeatures, t, parts), SplitPoint(weights[i].OutFeatures, t + 1, parts));
-                });
+                RunSplit(parts, outFeatures, (i, first, end) => jobs[i].Run(first, end));
             }
             else
             {
@@ -327,10 +328,7 @@ public static class SkinnyMatmul
                 }
                 float* xq = xp;
                 var jobs = Enumerable.Range(0, count).Select(i => new Q8_0FloatJob(xq, weights[i], (float*)bs[i], (float*)ys[i], rows)).ToArray();
-                KernelThreads.Default.Run(parts, t =>
-                {
-                    for (int i = 0; i < jobs.Length; i++) jobs[i].Run(SplitPoint(weights[i].OutFeatures, t, parts), SplitPoint(weights[i].OutFeatures, t + 1, parts));
-                });
+                RunSplit(parts, outFeatures, (i, first, end) => jobs[i].Run(first, end));
             }
             GC.KeepAlive(x);
             GC.KeepAlive(weights);
@@ -354,11 +352,10 @@ public static class SkinnyMatmul
         return outputs;
     }
 
-    // x's shape with the last dimension outFeatures (Tensor.shape builds its array through a callback; size(d) does not).
+    // x's shape with the last dimension outFeatures.
     private static long[] OutputShape(Tensor x, int outFeatures)
     {
-        var shape = new long[x.dim()];
-        for (int d = 0; d < shape.Length - 1; d++) shape[d] = x.size(d);
+        var shape = TensorMemory.Shape(x);
         shape[^1] = outFeatures;
         return shape;
     }

@@ -29,6 +29,17 @@ internal static unsafe partial class TensorMemory
     }
 
     /// <summary>
+    /// <paramref name="tensor"/>'s sizes, one native call each (<c>Tensor.shape</c> builds its array through a reverse
+    /// P/Invoke, ~0.45 µs, on every read).
+    /// </summary>
+    public static long[] Shape(Tensor tensor)
+    {
+        var shape = new long[tensor.dim()];
+        for (int d = 0; d < shape.Length; d++) shape[d] = tensor.size(d);
+        return shape;
+    }
+
+    /// <summary>
     /// A contiguous float32 copy of <paramref name="tensor"/>, or null when it already is one (use it as it is). Each new
     /// tensor costs microseconds of handles and bookkeeping, and a decode step makes hundreds of kernel calls.
     /// </summary>

@@ -1,3 +1,4 @@
+using GenAI.Core.Models.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -28,9 +29,7 @@ public sealed class EmbeddingTable : nn.Module
     /// <summary>Rows for an index tensor of any shape; the result has the index shape plus the width.</summary>
     public Tensor Lookup(Tensor indices)
     {
-        var shape = new long[indices.dim() + 1];
-        for (int d = 0; d < shape.Length - 1; d++) shape[d] = indices.size(d);
-        shape[^1] = _weight.size(1);
+        long[] shape = [.. TensorMemory.Shape(indices), _weight.size(1)];
         return _weight.index_select(0, indices.reshape(-1)).view(shape);
     }
 }
